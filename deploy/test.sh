@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine and runs every test chorus has:
+#   1. the release build with all unit, golden, end-to-end (ASE peer) tests;
+#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Usage: bash deploy/test.sh        (from anywhere; as root, or with sudo available)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/install-deps.sh all
+
+jobs=$(nproc)
+echo "== release build"
+cmake --preset release
+cmake --build --preset release -j "$jobs"
+echo "== release tests (unit, golden, end-to-end)"
+ctest --preset release -j "$jobs"
+
+echo "== unit tests under ASan + UBSan"
+cmake --preset debug-asan
+cmake --build --preset debug-asan -j "$jobs"
+ctest --preset debug-asan -j "$jobs"
