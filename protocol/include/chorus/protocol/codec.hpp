@@ -47,12 +47,12 @@ private:
     // Each stage fills one contiguous byte range (scratch_ or a positions vector) completely.
     enum class Stage {
         header,
-        init_sizes,       // int32 replica id, int32 length
-        init_text,        // `length` bytes
-        cell_and_atoms,   // single POSDATA: 9 f64 h, 9 f64 h⁻¹, int32 nat
-        positions,        // 3·nat f64 of structures_[structure_]
-        batch_atoms,      // batched POSDATA: int32 nat
-        batch_cells,      // B × (9 f64 h, 9 f64 h⁻¹)
+        init_sizes,      // int32 replica id, int32 length
+        init_text,       // `length` bytes
+        cell_and_atoms,  // single POSDATA: 9 f64 h, 9 f64 h⁻¹, int32 nat
+        positions,       // 3·nat f64 of structures_[structure_]
+        batch_atoms,     // batched POSDATA: int32 nat
+        batch_cells,     // B × (9 f64 h, 9 f64 h⁻¹)
         message_ready,
         failed,
     };

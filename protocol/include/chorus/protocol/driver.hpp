@@ -17,11 +17,11 @@
 namespace chorus::protocol {
 
 enum class DriverState {
-    need_init,   // no INIT yet (or, with track_beads, none since the last answer)
-    ready,       // waiting for POSDATA
-    computing,   // a request was handed out, results not delivered yet
-    have_data,   // results ready, waiting for GETFORCE
-    exited,      // EXIT received: close the connection
+    need_init,  // no INIT yet (or, with track_beads, none since the last answer)
+    ready,      // waiting for POSDATA
+    computing,  // a request was handed out, results not delivered yet
+    have_data,  // results ready, waiting for GETFORCE
+    exited,     // EXIT received: close the connection
 };
 
 // What to evaluate: one structure, or B of them in batched mode. replica_id is the bead index
