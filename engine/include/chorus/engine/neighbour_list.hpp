@@ -39,9 +39,11 @@ private:
     std::vector<std::size_t> offsets_;
     std::vector<Neighbour> neighbours_;
     // binning scratch, reused between builds
-    std::vector<int> cell_heads_;                // first atom of each bin, −1 when empty
-    std::vector<int> cell_next_;                 // next atom in the same bin, −1 at the end
-    Eigen::Matrix3Xd wrapped_positions_;         // positions shifted into the (reduced) cell
+    std::vector<int> bin_starts_;         // atoms of bin b: binned_atoms_[bin_starts_[b] .. bin_starts_[b+1])
+    std::vector<int> bin_fill_;           // insertion cursor per bin while sorting
+    std::vector<int> binned_atoms_;       // atom indices sorted by bin
+    Eigen::Matrix3Xd binned_positions_;   // their wrapped positions, in the same order
+    Eigen::Matrix3Xd wrapped_positions_;  // positions shifted into the (reduced) cell
     std::vector<std::array<int, 3>> atom_bins_;  // bin of each atom
 };
 
