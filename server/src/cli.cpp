@@ -1,0 +1,204 @@
+#include "cli.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <CLI/CLI.hpp>
+#include <Eigen/Core>
+#include <asio/version.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <oneapi/tbb/version.h>
+#include <spdlog/version.h>
+
+#include "chorus/error.hpp"
+#include "species.hpp"
+
+#ifndef CHORUS_VERSION
+#define CHORUS_VERSION "unknown"
+#endif
+
+namespace chorus::server {
+namespace {
+
+const std::map<std::string, Periodicity> periodicity_names = {
+    {"auto", Periodicity::automatic}, {"yes", Periodicity::yes}, {"no", Periodicity::no}};
+const std::map<std::string, ExtrasMode> extras_names = {
+    {"full", ExtrasMode::full}, {"energies", ExtrasMode::energies}, {"none", ExtrasMode::none}};
+const std::map<std::string, spdlog::level::level_enum> log_level_names = {
+    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},   {"error", spdlog::level::err}};
+
+// CLI11 validators take the names as a set; the maps above give the values.
+template <typename Value>
+std::vector<std::string> names_of(const std::map<std::string, Value>& names) {
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : names) {
+        keys.push_back(key);
+    }
+    return keys;
+}
+
+// The parser and the raw values it fills; command() turns them into validated settings.
+class CommandLine {
+public:
+    CommandLine() {
+        app_.description("chorus: committee force engine for i-PI (an i-PI protocol client)");
+        app_.require_subcommand(1);
+        app_.set_version_flag("--version", std::string("chorus ") + CHORUS_VERSION);
+        define_serve();
+        define_version();
+        define_bench();
+    }
+
+    CLI::App& app() { return app_; }
+
+    Command command() const {
+        if (serve_app_->parsed()) {
+            return serve_settings();
+        }
+        if (roundtrip_app_->parsed()) {
+            return bench_settings();
+        }
+        return VersionCommand{};
+    }
+
+private:
+    void define_serve() {
+        serve_app_ = app_.add_subcommand("serve", "connect to i-PI (or ASE) and answer force requests");
+        serve_app_->add_option("--model", serve_.model_path, "model file")->required();
+        serve_app_->add_option("--connect", connect_,
+                           "address of the i-PI server: unix:NAME (/tmp/ipi_NAME), unix:/path, tcp:HOST:PORT, "
+                           "tcp:[IPv6]:PORT; repeat for several servers")
+            ->required()
+            ->take_all();
+        serve_app_->add_option("--clients", serve_.clients_per_address, "connections per address")
+            ->check(CLI::Range(1, 4096));
+        serve_app_->add_option("--pbc", pbc_, "periodicity: auto (periodic unless the cell is zero), yes, no")
+            ->check(CLI::IsMember(names_of(periodicity_names)));
+        serve_app_->add_flag("--track-beads", serve_.track_beads,
+                         "answer NEEDINIT after every answer, so i-PI names the bead of each request");
+        serve_app_->add_option("--species", species_,
+                           "element symbols repeated over the atoms, e.g. O,H,H (the protocol carries none)");
+        serve_app_->add_option("--extras", extras_, "extras JSON: full, energies (no member forces/virials), none")
+            ->check(CLI::IsMember(names_of(extras_names)));
+        serve_app_->add_flag("--persist", serve_.persist, "reconnect after EXIT instead of ending");
+        retry_for_ = serve_app_->add_option("--retry-for", retry_for_seconds_,
+                                        "give up connecting after this many seconds (default: retry forever)")
+                         ->check(CLI::NonNegativeNumber);
+        serve_app_->add_option("--threads", serve_.threads, "evaluation threads (default: all cores)")
+            ->check(CLI::Range(1, 4096));
+        serve_app_->add_option("--max-atoms", serve_.max_atoms, "largest atom count accepted from a server")
+            ->check(CLI::Range(1, 100'000'000));
+        add_log_level(*serve_app_, serve_log_level_);
+    }
+
+    void define_version() { app_.add_subcommand("version", "print the version of chorus and its libraries"); }
+
+    void define_bench() {
+        auto* bench = app_.add_subcommand("bench", "benchmarks");
+        bench->require_subcommand(1);
+        roundtrip_app_ = bench->add_subcommand(
+            "roundtrip", "time POSDATA+GETFORCE round trips against an in-process i-PI stand-in");
+        roundtrip_app_->add_option("--model", bench_model_, "model file (default: built-in Lennard-Jones argon)");
+        roundtrip_app_->add_option("--atoms", bench_.atoms, "atoms in the argon box")->check(CLI::Range(2, 1'000'000));
+        roundtrip_app_->add_option("--calls", bench_.calls, "round trips per transport")
+            ->check(CLI::Range(1, 10'000'000));
+        roundtrip_app_->add_option("--transport", transport_, "unix, tcp or both")
+            ->check(CLI::IsMember({"unix", "tcp", "both"}));
+        roundtrip_app_->add_option("--json", bench_json_, "also write the results to this JSON file");
+        roundtrip_app_->add_option("--extras", bench_extras_, "extras sent with every answer: full, energies, none")
+            ->check(CLI::IsMember(names_of(extras_names)));
+    }
+
+    static void add_log_level(CLI::App& command, std::string& target) {
+        command.add_option("--log-level", target, "trace, debug, info, warn or error")
+            ->check(CLI::IsMember(names_of(log_level_names)));
+    }
+
+    ServeSettings serve_settings() const {
+        ServeSettings settings = serve_;
+        settings.addresses.clear();
+        for (const auto& text : connect_) {
+            settings.addresses.push_back(parse_address(text));
+        }
+        settings.periodicity = periodicity_names.at(pbc_);
+        settings.extras = extras_names.at(extras_);
+        settings.log_level = log_level_names.at(serve_log_level_);
+        if (!species_.empty()) {
+            settings.species_pattern = parse_species_pattern(species_);
+        }
+        if (retry_for_->count() > 0) {
+            settings.retry_for_seconds = retry_for_seconds_;
+        }
+        return settings;
+    }
+
+    RoundtripBenchSettings bench_settings() const {
+        RoundtripBenchSettings settings = bench_;
+        if (!bench_model_.empty()) {
+            settings.model_path = bench_model_;
+        }
+        if (!bench_json_.empty()) {
+            settings.json_path = bench_json_;
+        }
+        settings.extras = extras_names.at(bench_extras_);
+        settings.unix_transport = transport_ != "tcp";
+        settings.tcp_transport = transport_ != "unix";
+        return settings;
+    }
+
+    CLI::App app_;
+    CLI::App* serve_app_ = nullptr;
+    CLI::App* roundtrip_app_ = nullptr;
+    CLI::Option* retry_for_ = nullptr;
+
+    ServeSettings serve_;
+    std::vector<std::string> connect_;
+    std::string pbc_ = "auto";
+    std::string extras_ = "full";
+    std::string species_;
+    std::string serve_log_level_ = "info";
+    double retry_for_seconds_ = 0.0;
+
+    RoundtripBenchSettings bench_;
+    std::string bench_model_;
+    std::string bench_json_;
+    std::string transport_ = "both";
+    std::string bench_extras_ = "full";
+};
+
+}  // namespace
+
+Command parse_command_line(const std::vector<std::string>& args) {
+    CommandLine command_line;
+    // CLI11 takes a vector in reverse order (it pops arguments from the back).
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    command_line.app().parse(reversed);
+    return command_line.command();
+}
+
+CommandLineResult parse_command_line(int argc, char** argv) {
+    CommandLine command_line;
+    try {
+        command_line.app().parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        // Prints help, the version or CLI11's message; anything but help/version is a usage error.
+        const int code = command_line.app().exit(error);
+        return {std::nullopt, code == 0 ? 0 : 2};
+    }
+    return {command_line.command(), 0};
+}
+
+std::string version_text() {
+    return fmt::format(
+        "chorus {}\n"
+        "built with g++ {}.{}, Asio {}.{}.{}, Eigen {}.{}.{}, oneTBB {}, spdlog {}.{}.{}, CLI11 {}, "
+        "nlohmann_json {}.{}.{}",
+        CHORUS_VERSION, __GNUC__, __GNUC_MINOR__, ASIO_VERSION / 100000, ASIO_VERSION / 100 % 1000,
+        ASIO_VERSION % 100, EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, TBB_VERSION_STRING,
+        SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, CLI11_VERSION, NLOHMANN_JSON_VERSION_MAJOR,
+        NLOHMANN_JSON_VERSION_MINOR, NLOHMANN_JSON_VERSION_PATCH);
+}
+
+}  // namespace chorus::server

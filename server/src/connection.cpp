@@ -1,0 +1,57 @@
+#include "connection.hpp"
+
+#include <string>
+#include <system_error>
+
+#include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+namespace chorus::server {
+
+Connection::Connection(const asio::any_io_executor& executor) : socket_(executor) {}
+
+asio::awaitable<void> Connection::connect(const Address& address) {
+    close();
+    if (address.transport == Transport::unix_socket) {
+        const asio::local::stream_protocol::endpoint endpoint(address.path);
+        co_await socket_.async_connect(endpoint, asio::use_awaitable);
+        co_return;
+    }
+
+    asio::ip::tcp::resolver resolver(socket_.get_executor());
+    const auto endpoints =
+        co_await resolver.async_resolve(address.host, std::to_string(address.port), asio::use_awaitable);
+    std::error_code last_error = asio::error::host_not_found;
+    for (const auto& entry : endpoints) {
+        close();
+        try {
+            co_await socket_.async_connect(asio::generic::stream_protocol::endpoint(entry.endpoint()),
+                                           asio::use_awaitable);
+        } catch (const std::system_error& error) {
+            last_error = error.code();
+            continue;
+        }
+        socket_.set_option(asio::ip::tcp::no_delay(true));
+        co_return;
+    }
+    close();
+    throw std::system_error(last_error);
+}
+
+asio::awaitable<std::size_t> Connection::read_some(std::span<std::byte> buffer) {
+    co_return co_await socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()), asio::use_awaitable);
+}
+
+asio::awaitable<void> Connection::write(std::span<const std::byte> bytes) {
+    co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+}
+
+void Connection::close() {
+    std::error_code ignored;
+    socket_.close(ignored);
+}
+
+}  // namespace chorus::server

@@ -1,0 +1,45 @@
+#pragma once
+// Turns one EvaluationRequest (wire units) into its answers (wire units): the synchronous part of
+// a session, free of I/O so that it runs on a TBB thread and can be tested alone. One per
+// connection: it keeps the System and CommitteeResult between requests to avoid allocations.
+#include <optional>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "chorus/engine/committee_result.hpp"
+#include "chorus/engine/model.hpp"
+#include "chorus/engine/system.hpp"
+#include "chorus/protocol/driver.hpp"
+#include "extras.hpp"
+#include "wire_conversion.hpp"
+
+namespace chorus::server {
+
+struct EvaluationSettings {
+    Periodicity periodicity = Periodicity::automatic;
+    std::vector<int> species_pattern{0};  // resolved: repeated over the atoms
+    ExtrasMode extras = ExtrasMode::full;
+};
+
+class Evaluator {
+public:
+    // `model` is shared by all sessions and must outlive the evaluator.
+    Evaluator(const engine::Model& model, EvaluationSettings settings);
+
+    // One answer per structure (B in batched mode). Throws InputError for structures the model
+    // cannot take (atom count not a multiple of the species pattern, singular cell, NaN).
+    std::vector<protocol::ForceResult> evaluate(const protocol::EvaluationRequest& request);
+
+private:
+    void load(const protocol::WireStructure& structure, std::size_t atoms);
+
+    const engine::Model& model_;
+    EvaluationSettings settings_;
+    engine::ComputeRequest compute_request_;
+    std::optional<engine::System> system_;
+    engine::CommitteeResult result_;
+    Eigen::Matrix3Xd positions_;
+};
+
+}  // namespace chorus::server

@@ -1,0 +1,167 @@
+#include "serve.hpp"
+
+#include <csignal>
+#include <memory>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "chorus/models/model_file.hpp"
+#include "session.hpp"
+#include "species.hpp"
+
+namespace chorus::server {
+namespace {
+
+std::string_view name_of(Periodicity periodicity) {
+    switch (periodicity) {
+        case Periodicity::yes:
+            return "yes";
+        case Periodicity::no:
+            return "no";
+        case Periodicity::automatic:
+            break;
+    }
+    return "auto";
+}
+
+std::string_view name_of(ExtrasMode mode) {
+    switch (mode) {
+        case ExtrasMode::energies:
+            return "energies";
+        case ExtrasMode::none:
+            return "none";
+        case ExtrasMode::full:
+            break;
+    }
+    return "full";
+}
+
+void log_settings(const ServeSettings& settings, const engine::Model& model, const std::vector<int>& species,
+                  int threads) {
+    spdlog::info("model: {}", model.description());
+    for (const auto& address : settings.addresses) {
+        spdlog::info("server: {} ({} connection{})", describe(address), settings.clients_per_address,
+                     settings.clients_per_address == 1 ? "" : "s");
+    }
+    spdlog::info(
+        "settings: species pattern [{}], pbc {}, extras {}, track-beads {}, persist {}, retry-for {}, "
+        "threads {}, max-atoms {}",
+        species == std::vector<int>{0} ? std::string("any (atomic number 0)") : format_species(species),
+        name_of(settings.periodicity), name_of(settings.extras), settings.track_beads ? "on" : "off",
+        settings.persist ? "on" : "off",
+        settings.retry_for_seconds ? fmt::format("{} s", *settings.retry_for_seconds) : std::string("forever"),
+        threads, settings.max_atoms);
+}
+
+}  // namespace
+
+void configure_logging(spdlog::level::level_enum level) {
+    // Not registered by name: configuring twice (tests, benchmarks) must not throw.
+    auto logger = std::make_shared<spdlog::logger>("chorus", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
+    logger->set_level(level);
+    spdlog::set_default_logger(std::move(logger));
+}
+
+int run_serve(const ServeSettings& settings) {
+    configure_logging(settings.log_level);
+    const auto model = models::load_model(settings.model_path);
+    return run_serve(settings, *model);
+}
+
+int run_serve(const ServeSettings& settings, const engine::Model& model, bool handle_signals) {
+    EvaluationSettings evaluation;
+    evaluation.periodicity = settings.periodicity;
+    evaluation.species_pattern = resolve_species_pattern(settings.species_pattern, model.species());
+    evaluation.extras = settings.extras;
+
+    const int threads = settings.threads > 0 ? settings.threads : tbb::info::default_concurrency();
+    log_settings(settings, model, evaluation.species_pattern, threads);
+    tbb::task_arena arena(threads);
+
+    asio::io_context io_context(1);
+    std::vector<std::unique_ptr<Session>> sessions;
+    for (const auto& address : settings.addresses) {
+        for (int index = 0; index < settings.clients_per_address; ++index) {
+            SessionSettings session_settings;
+            session_settings.address = address;
+            session_settings.index = index;
+            session_settings.track_beads = settings.track_beads;
+            session_settings.persist = settings.persist;
+            if (settings.retry_for_seconds) {
+                session_settings.retry_for = Backoff::Duration(*settings.retry_for_seconds);
+            }
+            session_settings.max_atoms = settings.max_atoms;
+            session_settings.evaluation = evaluation;
+            sessions.push_back(
+                std::make_unique<Session>(io_context.get_executor(), std::move(session_settings), model, arena));
+        }
+    }
+
+    asio::signal_set signals(io_context);
+    if (handle_signals) {
+        signals.add(SIGINT);
+        signals.add(SIGTERM);
+        signals.async_wait([&](const std::error_code& error, int signal_number) {
+            if (error) {
+                return;
+            }
+            spdlog::info("received signal {}: finishing evaluations in flight, then closing", signal_number);
+            for (auto& session : sessions) {
+                session->stop();
+            }
+        });
+    }
+
+    std::size_t running = sessions.size();
+    bool any_gave_up = false;
+    for (auto& session : sessions) {
+        asio::co_spawn(io_context, session->run(), [&](std::exception_ptr error, SessionOutcome outcome) {
+            if (error) {
+                // Sessions catch what they expect; anything else is a bug worth a clear line.
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& exception) {
+                    spdlog::critical("a session failed unexpectedly: {}", exception.what());
+                } catch (...) {
+                    spdlog::critical("a session failed unexpectedly");
+                }
+                any_gave_up = true;
+            } else if (outcome == SessionOutcome::gave_up) {
+                any_gave_up = true;
+            }
+            if (--running == 0) {
+                std::error_code ignored;
+                signals.cancel(ignored);
+            }
+        });
+    }
+    io_context.run();
+
+    if (handle_signals) {
+        // Destroying the signal_set gives SIGINT/SIGTERM back their default action, which would kill a process
+        // that has already shut down cleanly (exit status -15 instead of 0) if a signal arrives in the last
+        // moments before exit. We are exiting anyway: ignore them from here on.
+        std::error_code ignored;
+        signals.clear(ignored);
+        std::signal(SIGINT, SIG_IGN);
+        std::signal(SIGTERM, SIG_IGN);
+    }
+
+    std::uint64_t answered = 0;
+    for (const auto& session : sessions) {
+        answered += session->answered();
+    }
+    spdlog::info("all connections ended after {} answered request{}; exiting", answered, answered == 1 ? "" : "s");
+    return any_gave_up ? 1 : 0;
+}
+
+}  // namespace chorus::server

@@ -1,0 +1,47 @@
+#pragma once
+// What the command line asks for, parsed and validated: plain values, no behaviour.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/common.h>
+
+#include "address.hpp"
+#include "extras.hpp"
+#include "wire_conversion.hpp"
+
+namespace chorus::server {
+
+// `chorus serve`
+struct ServeSettings {
+    std::string model_path;
+    std::vector<Address> addresses;
+    int clients_per_address = 1;
+    Periodicity periodicity = Periodicity::automatic;
+    bool track_beads = false;
+    std::vector<int> species_pattern;  // atomic numbers; empty when --species was not given
+    ExtrasMode extras = ExtrasMode::full;
+    bool persist = false;
+    std::optional<double> retry_for_seconds;  // nullopt: retry forever
+    int threads = 0;                          // evaluation threads; 0: all cores
+    std::int32_t max_atoms = 10'000'000;
+    spdlog::level::level_enum log_level = spdlog::level::info;
+};
+
+// `chorus bench roundtrip`
+struct RoundtripBenchSettings {
+    std::optional<std::string> model_path;  // nullopt: the built-in Lennard-Jones argon committee
+    int atoms = 192;
+    int calls = 2000;
+    bool unix_transport = true;
+    bool tcp_transport = true;
+    std::optional<std::string> json_path;
+    ExtrasMode extras = ExtrasMode::full;
+    spdlog::level::level_enum log_level = spdlog::level::warn;
+};
+
+// `chorus version`
+struct VersionCommand {};
+
+}  // namespace chorus::server
