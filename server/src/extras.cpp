@@ -1,12 +1,70 @@
 #include "extras.hpp"
 
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <span>
+#include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "wire_conversion.hpp"
 
 namespace chorus::server {
+namespace {
+
+// The extras are written as text directly instead of through a JSON document object: with
+// --extras full they hold M·(3N + 9) numbers per answer, and building a node per number cost more
+// than the force evaluation of a small system. The format is fixed and flat, so a writer this
+// small is enough; the unit tests parse its output with a real JSON parser.
+class ExtrasWriter {
+public:
+    explicit ExtrasWriter(std::string& out) : out_(out) { out_ = "{"; }
+
+    void key(std::string_view name) {
+        if (out_.size() > 1) {
+            out_ += ',';
+        }
+        out_ += '"';
+        out_ += name;
+        out_ += "\":";
+    }
+
+    // Shortest text that reads back to the same double; JSON has no NaN/Inf, so those become null
+    // (what i-PI's json.loads then reports as a missing number rather than a parse error).
+    void number(double value) {
+        if (!std::isfinite(value)) {
+            out_ += "null";
+            return;
+        }
+        std::array<char, 32> text{};
+        const auto [end, error] = std::to_chars(text.data(), text.data() + text.size(), value);
+        out_.append(text.data(), end);
+    }
+
+    void number(std::int64_t value) {
+        std::array<char, 24> text{};
+        const auto [end, error] = std::to_chars(text.data(), text.data() + text.size(), value);
+        out_.append(text.data(), end);
+    }
+
+    void array(std::span<const double> values) {
+        out_ += '[';
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (i > 0) {
+                out_ += ',';
+            }
+            number(values[i]);
+        }
+        out_ += ']';
+    }
+
+    void finish() { out_ += '}'; }
+
+private:
+    std::string& out_;
+};
+
+}  // namespace
 
 engine::ComputeRequest compute_request_for(ExtrasMode mode) {
     engine::ComputeRequest request;
@@ -22,31 +80,48 @@ std::string build_extras(const engine::CommitteeResult& result, ExtrasMode mode,
         return {};
     }
     const std::size_t members = result.committee_size();
-    nlohmann::json extras = nlohmann::json::object();
+    std::string text;
+    // ~24 characters per number
+    text.reserve(128 + 24 * members * (mode == ExtrasMode::full ? 10 + 3 * result.forces.cols() : 1));
+    ExtrasWriter json(text);
 
-    auto& energies = extras["committee_pot"] = nlohmann::json::array();
+    std::vector<double> values(members);
     for (std::size_t k = 0; k < members; ++k) {
-        energies.push_back(energy_to_wire(result.member_energies[static_cast<Eigen::Index>(k)]));
+        values[k] = energy_to_wire(result.member_energies[static_cast<Eigen::Index>(k)]);
     }
+    json.key("committee_pot");
+    json.array(values);
 
     if (mode == ExtrasMode::full) {
-        auto& forces = extras["committee_force"] = nlohmann::json::array();
-        std::vector<double> wire_forces;
-        for (const auto& member : result.member_forces) {
-            forces_to_wire(member, wire_forces);
-            forces.push_back(wire_forces);
+        json.key("committee_force");
+        text += '[';
+        for (std::size_t k = 0; k < result.member_forces.size(); ++k) {
+            if (k > 0) {
+                text += ',';
+            }
+            forces_to_wire(result.member_forces[k], values);
+            json.array(values);
         }
-        auto& virials = extras["committee_virial"] = nlohmann::json::array();
-        for (const auto& member : result.member_virials) {
-            virials.push_back(virial_to_wire(member));
+        text += ']';
+        json.key("committee_virial");
+        text += '[';
+        for (std::size_t k = 0; k < result.member_virials.size(); ++k) {
+            if (k > 0) {
+                text += ',';
+            }
+            json.array(virial_to_wire(result.member_virials[k]));
         }
+        text += ']';
     }
 
-    extras["committee_uncertainty"] = energy_to_wire(result.energy_spread());
-    extras["chorus_alpha"] = context.alpha;
-    extras["chorus_bead"] = context.replica_id;
-    // nlohmann::json writes the shortest text that reads back to the same double.
-    return extras.dump();
+    json.key("committee_uncertainty");
+    json.number(energy_to_wire(result.energy_spread()));
+    json.key("chorus_alpha");
+    json.number(context.alpha);
+    json.key("chorus_bead");
+    json.number(static_cast<std::int64_t>(context.replica_id));
+    json.finish();
+    return text;
 }
 
 }  // namespace chorus::server
