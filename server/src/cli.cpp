@@ -49,6 +49,7 @@ public:
         define_serve();
         define_version();
         define_bench();
+        define_reweight();  // `chorus reweight` (reweight_command.hpp)
     }
 
     CLI::App& app() { return app_; }
@@ -59,6 +60,9 @@ public:
         }
         if (roundtrip_app_->parsed()) {
             return bench_settings();
+        }
+        if (reweight_app_->parsed()) {
+            return reweight_;
         }
         return VersionCommand{};
     }
@@ -111,6 +115,33 @@ private:
             ->check(CLI::IsMember(names_of(extras_names)));
     }
 
+    // `chorus reweight`: i-PI's i-pi-committee-reweight flags, plus --temperature, --table, --json.
+    void define_reweight() {
+        reweight_app_ = app_.add_subcommand(
+            "reweight", "committee-reweighted averages (CEA or exact) with error bars; a drop-in for i-PI's "
+                        "i-pi-committee-reweight");
+        reweight_app_->add_option("pot_file", reweight_.potentials_path,
+                                  "potentials, Hartree: one row per frame, one column per member")
+            ->required();
+        reweight_app_->add_option("obs_file", reweight_.observables_path,
+                                  "observables: one row per frame, one column per observable")
+            ->required();
+        auto* kt = reweight_app_->add_option("--kt", reweight_.kt_hartree, "thermal energy k_B T, Hartree")
+                       ->check(CLI::PositiveNumber);
+        reweight_app_->add_option("--temperature", reweight_.temperature_kelvin, "temperature, K (CODATA 2018 k_B)")
+            ->check(CLI::PositiveNumber)
+            ->excludes(kt);
+        reweight_app_->add_option("--stride", reweight_.stride,
+                                  "n > 0: use every n-th potential row; n < 0: every |n|-th observable row");
+        reweight_app_->add_option("--index", reweight_.index, "0-based observable column (default: all)")
+            ->check(CLI::NonNegativeNumber);
+        reweight_app_->add_flag("--direct", reweight_.direct, "exact reweighting instead of the cumulant expansion");
+        reweight_app_->add_flag("--multi-obs", reweight_.multi_obs,
+                                "the observable columns are a committee of models: sigma_a / sigma_aV decomposition");
+        reweight_app_->add_flag("--table", reweight_.table, "a readable table on stdout instead of i-PI's layout");
+        reweight_app_->add_option("--json", reweight_.json_path, "also write all results as JSON here ('-': stdout)");
+    }
+
     static void add_log_level(CLI::App& command, std::string& target) {
         command.add_option("--log-level", target, "trace, debug, info, warn or error")
             ->check(CLI::IsMember(names_of(log_level_names)));
@@ -152,6 +183,8 @@ private:
     CLI::App* serve_app_ = nullptr;
     CLI::App* roundtrip_app_ = nullptr;
     CLI::Option* retry_for_ = nullptr;
+    CLI::App* reweight_app_ = nullptr;
+    ReweightSettings reweight_;
 
     ServeSettings serve_;
     std::vector<std::string> connect_;

@@ -6,11 +6,12 @@
 #include <variant>
 #include <vector>
 
+#include "reweight_command.hpp"  // ReweightSettings (`chorus reweight`)
 #include "settings.hpp"
 
 namespace chorus::server {
 
-using Command = std::variant<ServeSettings, RoundtripBenchSettings, VersionCommand>;
+using Command = std::variant<ServeSettings, RoundtripBenchSettings, VersionCommand, ReweightSettings>;
 
 // Parses `args` (without the program name). Throws CLI::ParseError (including CLI::CallForHelp)
 // for bad flags and ConfigError for values CLI11 cannot judge (addresses, species).

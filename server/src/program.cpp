@@ -1,11 +1,13 @@
 #include "program.hpp"
 
 #include <cstdio>
+#include <iostream>
 #include <variant>
 
 #include "bench_roundtrip.hpp"
 #include "chorus/error.hpp"
 #include "cli.hpp"
+#include "reweight_command.hpp"
 #include "serve.hpp"
 
 namespace chorus::server {
@@ -21,6 +23,9 @@ int run_program(int argc, char** argv) {
         }
         if (const auto* bench = std::get_if<RoundtripBenchSettings>(&*parsed.command)) {
             return run_roundtrip_bench(*bench);
+        }
+        if (const auto* reweight = std::get_if<ReweightSettings>(&*parsed.command)) {
+            return run_reweight(*reweight, std::cout, std::cerr);
         }
         std::puts(version_text().c_str());
         return 0;

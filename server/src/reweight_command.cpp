@@ -1,0 +1,326 @@
+#include "reweight_command.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <ostream>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
+
+#include "chorus/engine/block_average.hpp"
+#include "chorus/engine/reweighting.hpp"
+#include "chorus/engine/units.hpp"
+#include "chorus/error.hpp"
+
+namespace chorus::server {
+namespace {
+
+// Below this fraction of the frames, an exact estimate rests on too few frames to be trusted.
+constexpr double low_effective_sample_fraction = 0.1;
+
+// Whitespace-separated numbers, one row per line, read as numpy.loadtxt reads them (which is how
+// i-PI's tool reads its inputs): text after '#' is a comment, so i-PI's output headers and
+// `#EXTRAS(...)# Step: N` lines are skipped, and blank lines too.
+Eigen::MatrixXd read_table(const std::string& path) {
+    std::ifstream file(path);
+    if (!file) {
+        throw IoError("cannot open '" + path + "' for reading; check the path");
+    }
+    std::vector<double> values;
+    Eigen::Index columns = 0;
+    Eigen::Index rows = 0;
+    std::string line;
+    for (int number = 1; std::getline(file, line); ++number) {
+        const std::string_view text = std::string_view(line).substr(0, line.find('#'));
+        Eigen::Index count = 0;
+        std::size_t at = 0;
+        while (true) {
+            at = text.find_first_not_of(" \t\r\v\f", at);
+            if (at == std::string_view::npos) {
+                break;
+            }
+            const std::size_t end = std::min(text.find_first_of(" \t\r\v\f", at), text.size());
+            const std::string_view field = text.substr(at, end - at);
+            double value = 0.0;
+            const auto [stop, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+            if (error != std::errc() || stop != field.data() + field.size() || !std::isfinite(value)) {
+                throw InputError(fmt::format("{}:{}: '{}' is not a finite number; the file must hold numbers only "
+                                             "(comments after '#')", path, number, field));
+            }
+            values.push_back(value);
+            ++count;
+            at = end;
+        }
+        if (count == 0) {
+            continue;
+        }
+        if (rows > 0 && count != columns) {
+            throw InputError(fmt::format("{}:{}: {} columns, but the rows before have {}; every row needs the same "
+                                         "number of columns", path, number, count, columns));
+        }
+        columns = count;
+        ++rows;
+    }
+    if (rows == 0) {
+        throw InputError("'" + path + "' holds no data rows; give a file with one row per frame");
+    }
+    // Row-major on disk, column-major in Eigen.
+    return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), rows,
+                                                                                                      columns);
+}
+
+Eigen::MatrixXd every_nth_row(const Eigen::MatrixXd& table, int n) {
+    const Eigen::Index kept = (table.rows() + n - 1) / n;
+    Eigen::MatrixXd result(kept, table.cols());
+    for (Eigen::Index r = 0; r < kept; ++r) {
+        result.row(r) = table.row(r * n);
+    }
+    return result;
+}
+
+struct Inputs {
+    Eigen::MatrixXd potentials;   // frames × M, eV
+    Eigen::MatrixXd observables;  // frames × K
+    double kt_ev = 0.0;
+};
+
+Inputs read_inputs(const ReweightSettings& settings) {
+    if (settings.kt_hartree.has_value() == settings.temperature_kelvin.has_value()) {
+        throw ConfigError("give the temperature either as --kt (Hartree) or as --temperature (K), exactly one");
+    }
+    if (settings.stride == 0) {
+        throw ConfigError("--stride 0 is meaningless; give a positive stride to thin the potentials or a negative "
+                          "one to thin the observables");
+    }
+    Inputs inputs;
+    inputs.kt_ev = settings.kt_hartree ? units::hartree_to_ev(*settings.kt_hartree)
+                                       : units::kelvin_to_ev(*settings.temperature_kelvin);
+    if (!(inputs.kt_ev > 0.0) || !std::isfinite(inputs.kt_ev)) {
+        throw ConfigError(fmt::format("the thermal energy must be positive, got kT = {} eV; check --kt or "
+                                      "--temperature", inputs.kt_ev));
+    }
+
+    Eigen::MatrixXd potentials = read_table(settings.potentials_path);
+    Eigen::MatrixXd observables = read_table(settings.observables_path);
+    if (settings.index) {
+        if (*settings.index < 0 || *settings.index >= observables.cols()) {
+            throw InputError(fmt::format("--index {} is out of range: '{}' has {} columns (0-based indices 0 to {})",
+                                         *settings.index, settings.observables_path, observables.cols(),
+                                         observables.cols() - 1));
+        }
+        observables = Eigen::MatrixXd(observables.col(*settings.index));
+    }
+    // i-PI's tool thins the potentials for a positive stride; for a negative one it thins the
+    // observables and then fails (the potentials are never read). Here both directions work.
+    if (settings.stride > 0) {
+        potentials = every_nth_row(potentials, settings.stride);
+    } else {
+        observables = every_nth_row(observables, -settings.stride);
+    }
+    if (potentials.rows() != observables.rows()) {
+        throw InputError(fmt::format("after --stride {}: {} frames of potentials ('{}') but {} of observables ('{}'); "
+                                     "the stride is the ratio of the two printing periods (positive when the "
+                                     "potentials were printed more often, negative otherwise)",
+                                     settings.stride, potentials.rows(), settings.potentials_path, observables.rows(),
+                                     settings.observables_path));
+    }
+    inputs.potentials = potentials * units::hartree_in_ev;
+    inputs.observables = std::move(observables);
+    return inputs;
+}
+
+struct Report {
+    engine::ReweightedAverages averages;
+    std::vector<engine::BlockAverage> sampling;  // per observable (per-frame model mean with --multi-obs)
+    Eigen::VectorXd effective_sample_sizes;
+    std::optional<engine::ObservableCommitteeUncertainty> committee;  // --multi-obs
+    std::vector<std::string> warnings;
+};
+
+Report compute(const ReweightSettings& settings, const Inputs& inputs) {
+    const double beta = 1.0 / inputs.kt_ev;
+    const Eigen::MatrixXd deviations = engine::potential_deviations(inputs.potentials);
+    Report report;
+    report.averages = settings.direct ? engine::reweight_exact(deviations, inputs.observables, beta)
+                                      : engine::reweight_cumulant(deviations, inputs.observables, beta);
+    report.effective_sample_sizes = engine::effective_sample_sizes(deviations, beta);
+    const auto frames = static_cast<double>(deviations.rows());
+    if (settings.multi_obs) {
+        report.committee = engine::observable_committee_uncertainty(report.averages);
+        report.sampling.push_back(engine::block_average(inputs.observables.rowwise().mean()));
+    } else {
+        for (Eigen::Index k = 0; k < inputs.observables.cols(); ++k) {
+            report.sampling.push_back(engine::block_average(inputs.observables.col(k)));
+        }
+    }
+    if (settings.direct) {
+        for (Eigen::Index i = 0; i < report.effective_sample_sizes.size(); ++i) {
+            const double ess = report.effective_sample_sizes[i];
+            if (ess < low_effective_sample_fraction * frames) {
+                report.warnings.push_back(fmt::format(
+                    "member {}: effective sample size {:.1f} is below 10 % of the {} frames; its exact average is "
+                    "unreliable (prefer the cumulant expansion, drop --direct, or sample longer)",
+                    i, ess, deviations.rows()));
+            }
+        }
+    }
+    for (std::size_t k = 0; k < report.sampling.size(); ++k) {
+        if (!report.sampling[k].reliable) {
+            report.warnings.push_back(fmt::format(
+                "observable {}: only {} blocks of {} frames at the blocking plateau; the statistical error is itself "
+                "uncertain by more than 13 % (sample longer)",
+                k, report.sampling[k].blocks, report.sampling[k].block_size));
+        }
+    }
+    return report;
+}
+
+// i-PI's layout, byte for byte: numpy.savetxt with fmt "% 15.8e " (the value, a space, and the
+// delimiter space between columns), or its format string for --multi-obs. The error column is
+// the committee spread with ddof 1, where i-PI's tool prints numpy's default ddof 0 (smaller by
+// sqrt((M−1)/M)): the spread of M members estimates the population's with ddof 1.
+void write_ipi_layout(const Report& report, std::ostream& out) {
+    if (report.committee) {
+        const auto& c = *report.committee;
+        out << "#     Mean            Error         sigma_a        sigma_aV\n";
+        fmt::print(out, "{:.8e}  {:.8e}  {:.8e}  {:.8e}\n", c.mean, c.total, c.sigma_a, c.sigma_av);
+        return;
+    }
+    out << "#     Mean            Error        <committee_1>         ....         <committee_N>\n";
+    const auto& a = report.averages;
+    for (Eigen::Index k = 0; k < a.members.rows(); ++k) {
+        std::string row = fmt::format("{: 15.8e} ", a.member_mean[k]);
+        row += fmt::format(" {: 15.8e} ", a.committee_spread[k]);
+        for (Eigen::Index i = 0; i < a.members.cols(); ++i) {
+            row += fmt::format(" {: 15.8e} ", a.members(k, i));
+        }
+        out << row << '\n';
+    }
+}
+
+std::string method_name(const ReweightSettings& settings) {
+    return settings.direct ? "exact reweighting" : "cumulant expansion (CEA)";
+}
+
+// The readable form, for --table (stdout) and, without it, for stderr.
+void write_summary(const ReweightSettings& settings, const Inputs& inputs, const Report& report, std::ostream& out) {
+    const auto& a = report.averages;
+    fmt::print(out, "chorus reweight: {} frames, {} members, kT = {:.6e} eV ({:.6e} Ha), {}\n",
+               inputs.potentials.rows(), inputs.potentials.cols(), inputs.kt_ev,
+               units::ev_to_hartree(inputs.kt_ev), method_name(settings));
+    if (report.committee) {
+        const auto& c = *report.committee;
+        const auto& s = report.sampling.front();
+        fmt::print(out, "{} observable models: mean {:.8e}, total {:.3e} from sigma_a {:.3e} (models) and sigma_aV {:.3e} "
+                        "(potentials), Eqs. 26-28\n",
+                   a.members.rows(), c.mean, c.total, c.sigma_a, c.sigma_av);
+        fmt::print(out, "statistical error of the mean {:.3e} (block size {}, {} blocks)\n", s.standard_error,
+                   s.block_size, s.blocks);
+    } else {
+        fmt::print(out, "{:>4} {:>16} {:>11} {:>11} {:>7} {:>16} {:>11}\n", "obs", "sampled <a>", "stat. err",
+                   "block size", "blocks", "member mean", "spread(dd1)");
+        for (Eigen::Index k = 0; k < a.members.rows(); ++k) {
+            const auto& s = report.sampling[static_cast<std::size_t>(k)];
+            fmt::print(out, "{:>4} {:>16.8e} {:>11.3e} {:>11} {:>7} {:>16.8e} {:>11.3e}\n", k, a.sampled[k],
+                       s.standard_error, s.block_size, s.blocks, a.member_mean[k], a.committee_spread[k]);
+        }
+        fmt::print(out, "member averages <a>_i (one row per observable):\n");
+        for (Eigen::Index k = 0; k < a.members.rows(); ++k) {
+            std::string row = fmt::format("{:>4}", k);
+            for (Eigen::Index i = 0; i < a.members.cols(); ++i) {
+                row += fmt::format(" {:>16.8e}", a.members(k, i));
+            }
+            fmt::print(out, "{}\n", row);
+        }
+    }
+    std::string ess = "effective sample size per member:";
+    for (Eigen::Index i = 0; i < report.effective_sample_sizes.size(); ++i) {
+        ess += fmt::format(" {:.1f}", report.effective_sample_sizes[i]);
+    }
+    fmt::print(out, "{} (of {} frames)\n", ess, inputs.potentials.rows());
+}
+
+nlohmann::json to_json(const ReweightSettings& settings, const Inputs& inputs, const Report& report) {
+    const auto& a = report.averages;
+    nlohmann::json json;
+    json["method"] = settings.direct ? "exact" : "cea";
+    json["frames"] = inputs.potentials.rows();
+    json["members"] = inputs.potentials.cols();
+    json["kt_ev"] = inputs.kt_ev;
+    json["kt_hartree"] = units::ev_to_hartree(inputs.kt_ev);
+    json["stride"] = settings.stride;
+    json["spread_ddof"] = 1;
+    std::vector<double> ess(report.effective_sample_sizes.data(),
+                            report.effective_sample_sizes.data() + report.effective_sample_sizes.size());
+    json["effective_sample_size"] = ess;
+    auto sampling_json = [](const engine::BlockAverage& s) {
+        return nlohmann::json{{"statistical_error", s.standard_error},
+                              {"block_size", s.block_size},
+                              {"blocks", s.blocks},
+                              {"reliable", s.reliable}};
+    };
+    nlohmann::json observables = nlohmann::json::array();
+    for (Eigen::Index k = 0; k < a.members.rows(); ++k) {
+        std::vector<double> members;
+        for (Eigen::Index i = 0; i < a.members.cols(); ++i) {
+            members.push_back(a.members(k, i));
+        }
+        nlohmann::json entry{{"sampled_average", a.sampled[k]},
+                             {"member_mean", a.member_mean[k]},
+                             {"committee_spread", a.committee_spread[k]},
+                             {"member_averages", members}};
+        if (!report.committee) {
+            entry.update(sampling_json(report.sampling[static_cast<std::size_t>(k)]));
+        }
+        observables.push_back(entry);
+    }
+    json["observables"] = observables;
+    if (report.committee) {
+        const auto& c = *report.committee;
+        json["observable_committee"] = {{"mean", c.mean}, {"total", c.total}, {"sigma_a", c.sigma_a},
+                                        {"sigma_av", c.sigma_av}};
+        json["observable_committee"].update(sampling_json(report.sampling.front()));
+    }
+    json["warnings"] = report.warnings;
+    return json;
+}
+
+}  // namespace
+
+int run_reweight(const ReweightSettings& settings, std::ostream& out, std::ostream& err) {
+    const Inputs inputs = read_inputs(settings);
+    const Report report = compute(settings, inputs);
+
+    const bool json_to_stdout = settings.json_path && *settings.json_path == "-";
+    if (settings.table) {
+        write_summary(settings, inputs, report, out);
+    } else if (!json_to_stdout) {
+        write_ipi_layout(report, out);
+    }
+    if (settings.json_path) {
+        const std::string text = to_json(settings, inputs, report).dump(2) + "\n";
+        if (json_to_stdout) {
+            out << text;
+        } else {
+            std::ofstream file(*settings.json_path);
+            if (!(file << text)) {
+                throw IoError("cannot write '" + *settings.json_path + "'; check that its directory exists");
+            }
+        }
+    }
+    // Scripts written for i-PI's tool read stdout; what it does not print goes to stderr.
+    if (!settings.table && !settings.json_path) {
+        write_summary(settings, inputs, report, err);
+    }
+    for (const auto& warning : report.warnings) {
+        err << "chorus reweight: warning: " << warning << '\n';
+    }
+    return 0;
+}
+
+}  // namespace chorus::server
