@@ -1,0 +1,101 @@
+#pragma once
+// Ridge regression on accumulated normal equations: minimise
+//   Σ_rows w (b − A x)²  +  Σ_j p_j x_j²,
+// i.e. solve (AᵀWA + P) x = AᵀWb with a diagonal penalty P, and choose its strength on a
+// validation split.
+//
+// Column layout (science.md §4, E = Σ_i [b(a_i) + w^{(a_i)}·X(i)]):
+//   [0, baseline_columns)      per-species baselines: in an energy-per-atom row the fraction of
+//                              atoms of each species (zero in force and virial rows, since atom
+//                              counts do not depend on positions);
+//   [baseline_columns, F)      features, split into blocks (e.g. one per species and body order).
+//
+// Penalty, with s_B = the mean diagonal of AᵀWA over the columns of block B:
+//   feature block B:  p_j = λ · λ_B · s_B
+//   baselines:        p_j = baseline_lambda · s_baselines, independent of λ.
+// Scaling by s_B makes λ dimensionless, independent of feature units and of the amount of data
+// (a committee member on half the structures gets half the penalty of the full fit, as it
+// should), and lets blocks of very different magnitude share one λ. Baselines carry the mean
+// energy per atom of each species, which must not be shrunk: baseline_lambda only pins down
+// combinations that no energy distinguishes (in liquid water N_H = 2 N_O in every frame, so only
+// b_O + 2 b_H is determined; the tiny ridge picks the minimum-norm split).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "chorus/models/training/normal_equations.hpp"
+
+namespace chorus::models::training {
+
+struct RegularisationLayout {
+    Eigen::Index baseline_columns = 0;
+    // Exclusive ends of the feature blocks, increasing, the last equal to F; empty means one
+    // block [baseline_columns, F).
+    std::vector<Eigen::Index> block_ends{};
+    // Relative strength λ_B > 0 of each block; empty means 1 for every block.
+    std::vector<double> block_lambdas{};
+    double baseline_lambda = 1e-10;
+};
+
+// How a solve went. Every solve is first attempted by LDLT on the Jacobi-scaled matrix (unit
+// diagonal); if that fails, finds the matrix not positive definite, or estimates a condition
+// number beyond ~1e14, an eigendecomposition is used instead and eigenvalues below
+// F · ε · λ_max are dropped (a minimum-norm solution in the scaled variables).
+struct SolveReport {
+    bool used_fallback = false;
+    double condition_estimate = 0.0;  // of the scaled, regularised matrix (1-norm, LDLT estimate)
+    std::size_t dropped_eigenvalues = 0;  // fallback only
+    double relative_residual = 0.0;   // ‖(AᵀWA + P)x − AᵀWb‖ / ‖AᵀWb‖
+    // One line for a log: what was solved, how, and whether the result can be trusted.
+    std::string describe() const;
+};
+
+struct RidgeSolution {
+    Eigen::VectorXd weights;
+    SolveReport report;
+};
+
+// Solves at strength λ ≥ 0. Throws InputError for a negative or non-finite λ, or a layout that
+// does not fit the equations (with the offending value).
+RidgeSolution solve_ridge(const NormalEquations& equations, const RegularisationLayout& layout,
+                          double lambda);
+
+// Penalty diagonal p (length F) that solve_ridge uses at strength λ; for reports and tests.
+Eigen::VectorXd ridge_penalty(const NormalEquations& equations, const RegularisationLayout& layout,
+                              double lambda);
+
+// λ values spaced evenly in log between smallest and largest, both included.
+struct LambdaGrid {
+    double smallest = 1e-10;
+    double largest = 1.0;
+    std::size_t points = 21;  // two per decade by default
+    std::vector<double> values() const;
+};
+
+struct RegulariserSelection {
+    std::vector<double> lambdas;
+    std::vector<double> validation_losses;  // weighted mean squared error on the validation rows
+    std::size_t best = 0;                   // index of the lowest loss
+    double lambda = 0.0;                    // lambdas[best]
+    double validation_loss = 0.0;           // validation_losses[best]
+    // The best λ is the first or last grid point: the optimum may lie outside; widen the grid.
+    bool at_grid_edge = false;
+    // Eigenvalue range of the scaled feature matrix after eliminating the baselines; relative to
+    // each λ it says how much that λ regularises.
+    double smallest_eigenvalue = 0.0;
+    double largest_eigenvalue = 0.0;
+};
+
+// Fits on `training` for every λ of the grid and scores each fit on `validation` (rows weighted
+// as in training). One eigendecomposition of the penalty-scaled normal matrix (baselines
+// eliminated exactly by a Schur complement) makes each grid point an O(F²) operation; the
+// solutions agree with solve_ridge at the same λ. Refit with solve_ridge (or solve_committee) at
+// the returned λ. Throws InputError for mismatched features, an empty grid or a non-positive
+// bound.
+RegulariserSelection select_regulariser(const NormalEquations& training,
+                                        const NormalEquations& validation,
+                                        const RegularisationLayout& layout, const LambdaGrid& grid);
+
+}  // namespace chorus::models::training

@@ -1,0 +1,263 @@
+#include "chorus/models/training/ridge.hpp"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+
+#include "chorus/error.hpp"
+
+namespace chorus::models::training {
+
+namespace {
+
+// Beyond this condition number of the scaled matrix LDLT's answer is mostly rounding; the
+// eigendecomposition then at least says which directions it dropped.
+constexpr double largest_trusted_condition = 1e14;
+
+std::string text_of(double value) {
+    std::ostringstream text;
+    text.precision(6);
+    text << value;
+    return text.str();
+}
+
+// The penalty split by how it depends on λ: p = fixed + λ · per_lambda.
+struct Penalty {
+    Eigen::VectorXd fixed;       // baselines
+    Eigen::VectorXd per_lambda;  // features
+};
+
+// Mean diagonal of the normal matrix over [begin, end); 1 for columns that are all zero, so that
+// their weights still solve to 0 rather than leave the matrix singular.
+double block_scale(const Eigen::VectorXd& diagonal, Eigen::Index begin, Eigen::Index end) {
+    const double mean = diagonal.segment(begin, end - begin).mean();
+    return mean > 0.0 ? mean : 1.0;
+}
+
+Penalty penalty_of(const NormalEquations& equations, const RegularisationLayout& layout) {
+    const Eigen::Index features = equations.features();
+    const Eigen::Index baselines = layout.baseline_columns;
+    if (baselines < 0 || baselines > features) {
+        throw InputError("baseline_columns = " + std::to_string(baselines) + " does not fit " +
+                         std::to_string(features) + " columns; it counts the leading species columns");
+    }
+    if (!std::isfinite(layout.baseline_lambda) || layout.baseline_lambda <= 0.0) {
+        throw InputError("baseline_lambda = " + text_of(layout.baseline_lambda) +
+                         " must be a small positive number (default 1e-10)");
+    }
+    std::vector<Eigen::Index> ends = layout.block_ends;
+    if (ends.empty() && baselines < features) {
+        ends.push_back(features);
+    }
+    Eigen::Index begin = baselines;
+    for (const Eigen::Index end : ends) {
+        if (end <= begin || end > features) {
+            throw InputError("feature block end " + std::to_string(end) + " must lie in (" +
+                             std::to_string(begin) + ", " + std::to_string(features) +
+                             "]; block ends are increasing and start after the baselines");
+        }
+        begin = end;
+    }
+    if (begin != features) {
+        throw InputError("the last feature block ends at column " + std::to_string(begin) +
+                         " but there are " + std::to_string(features) + "; end it at " +
+                         std::to_string(features));
+    }
+    if (!layout.block_lambdas.empty() && layout.block_lambdas.size() != ends.size()) {
+        throw InputError(std::to_string(layout.block_lambdas.size()) + " block λ values for " +
+                         std::to_string(ends.size()) + " feature blocks; give one per block or none");
+    }
+
+    const Eigen::VectorXd diagonal = equations.gram_diagonal();
+    Penalty penalty{Eigen::VectorXd::Zero(features), Eigen::VectorXd::Zero(features)};
+    if (baselines > 0) {
+        penalty.fixed.head(baselines).setConstant(layout.baseline_lambda *
+                                                  block_scale(diagonal, 0, baselines));
+    }
+    begin = baselines;
+    for (std::size_t b = 0; b < ends.size(); ++b) {
+        const double relative = layout.block_lambdas.empty() ? 1.0 : layout.block_lambdas[b];
+        if (!std::isfinite(relative) || relative <= 0.0) {
+            throw InputError("block λ " + text_of(relative) + " of feature block " + std::to_string(b) +
+                             " must be positive; unregularised columns belong in the baselines");
+        }
+        penalty.per_lambda.segment(begin, ends[b] - begin)
+            .setConstant(relative * block_scale(diagonal, begin, ends[b]));
+        begin = ends[b];
+    }
+    return penalty;
+}
+
+void check_lambda(double lambda) {
+    if (!std::isfinite(lambda) || lambda < 0.0) {
+        throw InputError("ridge λ = " + text_of(lambda) + " must be finite and ≥ 0");
+    }
+}
+
+}  // namespace
+
+std::string SolveReport::describe() const {
+    std::ostringstream text;
+    text.precision(3);
+    if (used_fallback) {
+        text << "LDLT unreliable (condition ≈ " << condition_estimate
+             << "): eigendecomposition fallback dropped " << dropped_eigenvalues
+             << " near-null directions (increase λ or remove redundant features)";
+    } else {
+        text << "LDLT, condition ≈ " << condition_estimate;
+    }
+    text << ", relative residual " << relative_residual;
+    return text.str();
+}
+
+Eigen::VectorXd ridge_penalty(const NormalEquations& equations, const RegularisationLayout& layout,
+                              double lambda) {
+    check_lambda(lambda);
+    const Penalty penalty = penalty_of(equations, layout);
+    return penalty.fixed + lambda * penalty.per_lambda;
+}
+
+RidgeSolution solve_ridge(const NormalEquations& equations, const RegularisationLayout& layout,
+                          double lambda) {
+    const Eigen::VectorXd penalty = ridge_penalty(equations, layout, lambda);
+    Eigen::MatrixXd matrix = equations.gram();
+    matrix.diagonal() += penalty;
+    const Eigen::VectorXd& rhs = equations.moment();
+
+    // Jacobi scaling (unit diagonal) so that the condition estimate and the fallback threshold
+    // do not depend on the units of each feature.
+    const Eigen::VectorXd scale = matrix.diagonal().unaryExpr(
+        [](double d) { return d > 0.0 ? 1.0 / std::sqrt(d) : 1.0; });
+    const Eigen::MatrixXd scaled = scale.asDiagonal() * matrix * scale.asDiagonal();
+    const Eigen::VectorXd scaled_rhs = scale.cwiseProduct(rhs);
+
+    RidgeSolution solution;
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(scaled);
+    const bool factorised = ldlt.info() == Eigen::Success && ldlt.vectorD().minCoeff() > 0.0;
+    const double rcond = factorised ? ldlt.rcond() : 0.0;
+    solution.report.condition_estimate =
+        rcond > 0.0 ? 1.0 / rcond : std::numeric_limits<double>::infinity();
+    Eigen::VectorXd scaled_solution;
+    if (factorised && solution.report.condition_estimate < largest_trusted_condition) {
+        scaled_solution = ldlt.solve(scaled_rhs);
+    } else {
+        solution.report.used_fallback = true;
+        const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(scaled);
+        const Eigen::VectorXd& values = eigen.eigenvalues();
+        const double cutoff = static_cast<double>(values.size()) *
+                              std::numeric_limits<double>::epsilon() * values.cwiseAbs().maxCoeff();
+        Eigen::VectorXd projected = eigen.eigenvectors().transpose() * scaled_rhs;
+        for (Eigen::Index i = 0; i < values.size(); ++i) {
+            if (values[i] > cutoff) {
+                projected[i] /= values[i];
+            } else {
+                projected[i] = 0.0;
+                ++solution.report.dropped_eigenvalues;
+            }
+        }
+        scaled_solution = eigen.eigenvectors() * projected;
+    }
+    solution.weights = scale.cwiseProduct(scaled_solution);
+
+    const double rhs_norm = rhs.norm();
+    const double residual = (matrix * solution.weights - rhs).norm();
+    solution.report.relative_residual = rhs_norm > 0.0 ? residual / rhs_norm : residual;
+    return solution;
+}
+
+std::vector<double> LambdaGrid::values() const {
+    if (!(smallest > 0.0) || !(largest >= smallest) || !std::isfinite(largest) || points == 0) {
+        throw InputError("a λ grid needs 0 < smallest ≤ largest and at least one point, got [" +
+                         text_of(smallest) + ", " + text_of(largest) + "] with " +
+                         std::to_string(points) + " points");
+    }
+    std::vector<double> lambdas(points);
+    const double log_smallest = std::log(smallest);
+    const double step = points > 1 ? (std::log(largest) - log_smallest) / static_cast<double>(points - 1)
+                                   : 0.0;
+    for (std::size_t i = 0; i < points; ++i) {
+        lambdas[i] = std::exp(log_smallest + step * static_cast<double>(i));
+    }
+    lambdas.front() = smallest;  // exact ends despite exp(log(·))
+    lambdas.back() = points > 1 ? largest : smallest;
+    return lambdas;
+}
+
+RegulariserSelection select_regulariser(const NormalEquations& training,
+                                        const NormalEquations& validation,
+                                        const RegularisationLayout& layout, const LambdaGrid& grid) {
+    if (validation.features() != training.features()) {
+        throw InputError("validation rows have " + std::to_string(validation.features()) +
+                         " features but training rows have " + std::to_string(training.features()));
+    }
+    RegulariserSelection selection;
+    selection.lambdas = grid.values();
+    const Penalty penalty = penalty_of(training, layout);
+
+    // Eliminate the baselines U exactly: for fixed features x_R the best baselines are
+    // x_U = H_UU⁻¹ (c_U − G_UR x_R) with H_UU = G_UU + P_U, which leaves the Schur complement
+    // K x_R = k for the features, penalised by λ · D. In y = D^{1/2} x_R that is (K̃ + λ) y = k̃
+    // with K̃ = D^{-1/2} K D^{-1/2}: one eigendecomposition of K̃ solves it for every λ.
+    const Eigen::Index features = training.features();
+    const Eigen::Index u = layout.baseline_columns;
+    const Eigen::Index r = features - u;
+    const Eigen::MatrixXd gram = training.gram();
+    const Eigen::VectorXd& moment = training.moment();
+
+    Eigen::MatrixXd baseline_coupling = Eigen::MatrixXd::Zero(u, r);  // H_UU⁻¹ G_UR
+    Eigen::VectorXd baseline_offset = Eigen::VectorXd::Zero(u);       // H_UU⁻¹ c_U
+    Eigen::MatrixXd schur = gram.bottomRightCorner(r, r);
+    Eigen::VectorXd reduced_rhs = moment.tail(r);
+    if (u > 0) {
+        Eigen::MatrixXd baseline_block = gram.topLeftCorner(u, u);
+        baseline_block.diagonal() += penalty.fixed.head(u);
+        const Eigen::LDLT<Eigen::MatrixXd> baseline_ldlt(baseline_block);
+        baseline_coupling = baseline_ldlt.solve(gram.topRightCorner(u, r));
+        baseline_offset = baseline_ldlt.solve(moment.head(u));
+        schur.noalias() -= gram.bottomLeftCorner(r, u) * baseline_coupling;
+        reduced_rhs.noalias() -= gram.bottomLeftCorner(r, u) * baseline_offset;
+    }
+
+    if (r == 0) {  // baselines only: nothing depends on λ
+        selection.validation_losses.assign(selection.lambdas.size(), validation.loss(baseline_offset));
+        selection.lambda = selection.lambdas.front();
+        selection.validation_loss = selection.validation_losses.front();
+        return selection;
+    }
+    const Eigen::VectorXd unscale = penalty.per_lambda.tail(r).cwiseSqrt().cwiseInverse();
+    Eigen::MatrixXd scaled = unscale.asDiagonal() * schur * unscale.asDiagonal();
+    scaled = 0.5 * (scaled + scaled.transpose()).eval();  // rounding made it slightly asymmetric
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(scaled);
+    // K̃ is positive semidefinite; slightly negative eigenvalues are rounding.
+    const Eigen::VectorXd values = eigen.eigenvalues().cwiseMax(0.0);
+    const Eigen::VectorXd projected = eigen.eigenvectors().transpose() * unscale.cwiseProduct(reduced_rhs);
+    selection.smallest_eigenvalue = values.minCoeff();
+    selection.largest_eigenvalue = values.maxCoeff();
+
+    Eigen::VectorXd weights(features);
+    selection.validation_losses.reserve(selection.lambdas.size());
+    for (const double lambda : selection.lambdas) {
+        const Eigen::VectorXd shrunk = projected.cwiseQuotient((values.array() + lambda).matrix());
+        weights.tail(r) = unscale.cwiseProduct(eigen.eigenvectors() * shrunk);
+        weights.head(u) = baseline_offset - baseline_coupling * weights.tail(r);
+        selection.validation_losses.push_back(validation.loss(weights));
+    }
+
+    for (std::size_t i = 1; i < selection.validation_losses.size(); ++i) {
+        if (selection.validation_losses[i] < selection.validation_losses[selection.best]) {
+            selection.best = i;
+        }
+    }
+    selection.lambda = selection.lambdas[selection.best];
+    selection.validation_loss = selection.validation_losses[selection.best];
+    selection.at_grid_edge =
+        selection.lambdas.size() > 1 &&
+        (selection.best == 0 || selection.best + 1 == selection.lambdas.size());
+    return selection;
+}
+
+}  // namespace chorus::models::training
