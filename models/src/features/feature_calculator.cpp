@@ -1,0 +1,575 @@
+#include "chorus/models/features/feature_calculator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <string>
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include "chorus/engine/elements.hpp"
+#include "chorus/engine/neighbour_list.hpp"
+#include "chorus/error.hpp"
+#include "correlation_kernels.hpp"
+#include "feature_layout.hpp"
+
+namespace chorus::models::features {
+
+using detail::FeatureLayout;
+using detail::KernelContext;
+using detail::PairTerms;
+
+struct detail::FeatureTables {
+    explicit FeatureTables(const FeatureSettings& s)
+        : layout(s),
+          basis({.cutoff = s.cutoff, .max_angular = layout.l_max, .max_radial = layout.n_pad}),
+          cutoff(s.cutoff, s.cutoff_width),
+          radial(basis, cutoff, s.spline_accuracy),
+          harmonics(layout.l_max),
+          cg(layout.l_max),
+          context{layout, radial, cg} {}
+
+    FeatureLayout layout;
+    LaplacianEigenstateBasis basis;
+    CosineCutoff cutoff;
+    SplinedRadialBasis radial;
+    SphericalHarmonics harmonics;
+    ClebschGordan cg;
+    KernelContext context;
+};
+
+namespace detail {
+
+// Per-thread scratch: the pair terms of the current centre and one centre's worth of everything.
+struct ThreadScratch {
+    std::vector<double> harmonics, harmonic_gradients, radial, radial_derivatives;  // per neighbour
+    std::vector<double> density, adjoint, features, local, tangent, bond_adjoint;
+    Eigen::Matrix3Xd forces;
+    Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();
+    double energy = 0.0;
+};
+
+}  // namespace detail
+
+using detail::ThreadScratch;
+
+struct detail::WorkspaceState {
+    explicit WorkspaceState(double cutoff) : neighbours(cutoff) {}
+
+    engine::NeighbourList neighbours;
+    std::vector<int> channels;        // species channel of every atom
+    std::vector<double> density;      // N × density_size
+    std::vector<double> gradient;     // N × density_size, ∂E/∂c (with [1←1] only)
+    std::vector<double> messages;     // N × message size ([1←1] only)
+    std::vector<double> dmessages;    // N × message size, ∂E/∂M
+    std::vector<double> weight_rows;  // S × F, row-major copy of linear weights
+    std::vector<double> unit, zero;   // F each: design columns of [1←1]
+    FeatureMatrix features;           // scratch for design and linear paths
+    std::size_t atoms = 0;
+    bool densities_ready = false;
+    tbb::enumerable_thread_specific<ThreadScratch> threads;
+};
+
+FeatureWorkspace::FeatureWorkspace(std::unique_ptr<detail::WorkspaceState> state) : state_(std::move(state)) {}
+FeatureWorkspace::FeatureWorkspace(FeatureWorkspace&&) noexcept = default;
+FeatureWorkspace& FeatureWorkspace::operator=(FeatureWorkspace&&) noexcept = default;
+FeatureWorkspace::~FeatureWorkspace() = default;
+
+namespace {
+
+using State = detail::WorkspaceState;
+using Tables = detail::FeatureTables;
+
+template <typename T>
+void grow(std::vector<T>& buffer, std::size_t size) {
+    if (buffer.size() < size) {
+        buffer.resize(size);
+    }
+}
+
+// Y, ∇Y, g, g' of every neighbour of one centre, kept in the thread's scratch.
+void evaluate_pairs(const Tables& t, std::span<const engine::Neighbour> neighbours,
+                    ThreadScratch& s, bool gradients, std::size_t centre) {
+    const std::size_t lm = t.harmonics.size();
+    const std::size_t nr = t.radial.size();
+    const std::size_t count = neighbours.size();
+    grow(s.harmonics, count * lm);
+    grow(s.radial, count * nr);
+    grow(s.radial_derivatives, count * nr);
+    if (gradients) {
+        grow(s.harmonic_gradients, count * 3 * lm);
+    }
+    for (std::size_t j = 0; j < count; ++j) {
+        const auto& neighbour = neighbours[j];
+        if (!(neighbour.distance > 0.0)) {
+            throw InputError("features: atoms " + std::to_string(centre) + " and " + std::to_string(neighbour.index) +
+                             " sit on top of each other (distance 0); fix the structure");
+        }
+        const std::array<double, 3> r{neighbour.vector[0], neighbour.vector[1], neighbour.vector[2]};
+        const std::span<double> y(s.harmonics.data() + j * lm, lm);
+        if (gradients) {
+            t.harmonics.compute_with_gradients(r, y, {s.harmonic_gradients.data() + j * 3 * lm, 3 * lm});
+        } else {
+            t.harmonics.compute(r, y);
+        }
+        t.radial.compute(neighbour.distance, {s.radial.data() + j * nr, nr},
+                         {s.radial_derivatives.data() + j * nr, nr});
+    }
+}
+
+PairTerms pair_terms(const Tables& t, const ThreadScratch& s, const engine::Neighbour& neighbour,
+                     std::size_t j, bool gradients) {
+    const std::size_t lm = t.harmonics.size();
+    const std::size_t nr = t.radial.size();
+    const double inverse = 1.0 / neighbour.distance;
+    return {s.harmonics.data() + j * lm,
+            gradients ? s.harmonic_gradients.data() + j * 3 * lm : nullptr,
+            s.radial.data() + j * nr,
+            s.radial_derivatives.data() + j * nr,
+            {neighbour.vector[0] * inverse, neighbour.vector[1] * inverse, neighbour.vector[2] * inverse},
+            neighbour.distance};
+}
+
+// gradient = ∂E/∂r_ij: F_j −= it, F_i += it, W += r_ij ⊗ f_ij with f_ij = −gradient.
+void scatter_pair(ThreadScratch& s, std::size_t i, const engine::Neighbour& neighbour,
+                  const std::array<double, 3>& gradient) {
+    const Eigen::Vector3d g(gradient[0], gradient[1], gradient[2]);
+    s.forces.col(static_cast<Eigen::Index>(neighbour.index)) -= g;
+    s.forces.col(static_cast<Eigen::Index>(i)) += g;
+    s.virial.noalias() -= neighbour.vector * g.transpose();
+}
+
+void reset_accumulators(State& state, std::size_t atoms) {
+    for (auto& s : state.threads) {
+        s.forces.setZero(3, static_cast<Eigen::Index>(atoms));
+        s.virial.setZero();
+        s.energy = 0.0;
+    }
+}
+
+double collect_accumulators(State& state, Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial) {
+    forces.setZero(3, static_cast<Eigen::Index>(state.atoms));
+    virial.setZero();
+    double energy = 0.0;
+    for (auto& s : state.threads) {
+        if (s.forces.cols() == forces.cols()) {
+            forces += s.forces;
+            virial += s.virial;
+            energy += s.energy;
+        }
+    }
+    return energy;
+}
+
+// First touch of a thread's scratch in this call: size it (allocates only when growing).
+ThreadScratch& local_scratch(State& state, const Tables& t, std::size_t features) {
+    ThreadScratch& s = state.threads.local();
+    const std::size_t d = t.layout.density_size;
+    grow(s.density, d);
+    grow(s.adjoint, d);
+    grow(s.tangent, d);
+    grow(s.bond_adjoint, d);
+    grow(s.features, features);
+    grow(s.local, detail::local_scratch_size(t.layout));
+    if (s.forces.cols() != static_cast<Eigen::Index>(state.atoms)) {
+        s.forces.setZero(3, static_cast<Eigen::Index>(state.atoms));
+        s.virial.setZero();
+        s.energy = 0.0;
+    }
+    return s;
+}
+
+template <typename Body>
+void for_each_centre(std::size_t atoms, Body&& body) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, atoms), [&](const tbb::blocked_range<std::size_t>& range) {
+        for (std::size_t i = range.begin(); i != range.end(); ++i) {
+            body(i);
+        }
+    });
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+FeatureCalculator::FeatureCalculator(FeatureSettings settings) : settings_(std::move(settings)) {
+    settings_.validate();
+    names_ = feature_names(settings_);
+    tables_ = std::make_unique<detail::FeatureTables>(settings_);
+}
+
+FeatureCalculator::~FeatureCalculator() = default;
+
+std::size_t FeatureCalculator::size() const { return tables_->layout.size; }
+std::size_t FeatureCalculator::density_size() const { return tables_->layout.density_size; }
+
+FeatureWorkspace FeatureCalculator::workspace() const {
+    return FeatureWorkspace(std::make_unique<detail::WorkspaceState>(settings_.cutoff));
+}
+
+namespace {
+
+// Neighbour list, species channels, buffer sizes. Throws InputError for unknown species.
+void prepare(const FeatureCalculator& calculator, const engine::System& system, State& state,
+             std::size_t density_size, std::size_t message_size) {
+    const std::size_t n = system.size();
+    state.channels.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const int z = system.atomic_numbers()[i];
+        const int channel = calculator.settings().channel(z);
+        if (channel < 0) {
+            std::string known;
+            for (const int s : calculator.settings().species) {
+                known += (known.empty() ? "" : ", ") + std::string(engine::element_symbol(s));
+            }
+            throw InputError("features: atom " + std::to_string(i) + " has atomic number " + std::to_string(z) +
+                             ", which these features do not describe (species: " + known +
+                             "); use a model trained for it");
+        }
+        state.channels[i] = channel;
+    }
+    state.neighbours.build(system);
+    state.atoms = n;
+    state.density.resize(n * density_size);
+    if (message_size > 0) {
+        state.messages.resize(n * message_size);
+        state.dmessages.resize(n * message_size);
+        state.gradient.resize(n * density_size);
+    }
+    state.densities_ready = false;
+}
+
+}  // namespace
+
+namespace {
+
+// One centre's density from its pair terms (already in the scratch).
+void centre_density(const Tables& t, const State& state, std::span<const engine::Neighbour> neighbours,
+                           const ThreadScratch& s, double* c) {
+    std::fill_n(c, t.layout.density_size, 0.0);
+    for (std::size_t j = 0; j < neighbours.size(); ++j) {
+        const auto& neighbour = neighbours[j];
+        const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
+        detail::accumulate_density(t.context, pair_terms(t, s, neighbour, j, false), c + t.layout.density_row(a, 0));
+    }
+}
+
+}  // namespace
+
+void FeatureCalculator::compute(const engine::System& system, FeatureWorkspace& workspace,
+                                FeatureMatrix& features) const {
+    const Tables& t = *tables_;
+    const auto& layout = t.layout;
+    State& state = *workspace.state_;
+    prepare(*this, system, state, layout.density_size, layout.mp_message_size);
+    const std::size_t atoms = state.atoms;
+    features.resize(static_cast<Eigen::Index>(atoms), static_cast<Eigen::Index>(layout.size));
+    const bool messages = layout.mp_message_size > 0;
+
+    for_each_centre(atoms, [&](std::size_t i) {
+        ThreadScratch& s = local_scratch(state, t, layout.size);
+        const auto neighbours = state.neighbours.neighbours(i);
+        evaluate_pairs(t, neighbours, s, false, i);
+        double* c = state.density.data() + i * layout.density_size;
+        centre_density(t, state, neighbours, s, c);
+        detail::local_features(t.context, c, features.row(static_cast<Eigen::Index>(i)).data(), s.local.data());
+    });
+    state.densities_ready = true;
+    if (!messages) {
+        return;
+    }
+    for_each_centre(atoms, [&](std::size_t i) {
+        ThreadScratch& s = local_scratch(state, t, layout.size);
+        const auto neighbours = state.neighbours.neighbours(i);
+        evaluate_pairs(t, neighbours, s, false, i);
+        double* message = state.messages.data() + i * layout.mp_message_size;
+        std::fill_n(message, layout.mp_message_size, 0.0);
+        for (std::size_t j = 0; j < neighbours.size(); ++j) {
+            const auto index = static_cast<std::size_t>(neighbours[j].index);
+            detail::accumulate_message(t.context, pair_terms(t, s, neighbours[j], j, false), state.channels[index],
+                                       state.density.data() + index * layout.density_size, message);
+        }
+        detail::message_features(t.context, state.density.data() + i * layout.density_size, message,
+                                 features.row(static_cast<Eigen::Index>(i)).data());
+    });
+}
+
+namespace {
+
+// The adjoint pass shared by backward(), compute_linear() with [1←1] and design(): `row(i)` is
+// ∂E/∂X(i). Needs the densities (and messages) of a compute() on the same structure.
+template <typename Row>
+void adjoint_pass(const Tables& t, State& state, std::size_t feature_count, Row&& row,
+                  Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial) {
+    const auto& layout = t.layout;
+    const std::size_t d = layout.density_size;
+    reset_accumulators(state, state.atoms);
+    if (layout.mp_message_size == 0) {
+        for_each_centre(state.atoms, [&](std::size_t i) {
+            ThreadScratch& s = local_scratch(state, t, feature_count);
+            const auto neighbours = state.neighbours.neighbours(i);
+            evaluate_pairs(t, neighbours, s, true, i);
+            const double* c = state.density.data() + i * d;
+            std::fill_n(s.adjoint.data(), d, 0.0);
+            detail::local_backward(t.context, c, row(i), s.adjoint.data(), s.local.data());
+            for (std::size_t j = 0; j < neighbours.size(); ++j) {
+                const auto& neighbour = neighbours[j];
+                const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
+                const auto gradient = detail::pair_gradient(t.context, pair_terms(t, s, neighbour, j, true),
+                                                            s.adjoint.data() + layout.density_row(a, 0),
+                                                            layout.n_pad, layout.l_max);
+                scatter_pair(s, i, neighbour, gradient);
+            }
+        });
+        collect_accumulators(state, forces, virial);
+        return;
+    }
+
+    const std::size_t message_size = layout.mp_message_size;
+    // Phase A: local adjoints, ∂E/∂M(i), and the bond gradients of i's messages.
+    for_each_centre(state.atoms, [&](std::size_t i) {
+        ThreadScratch& s = local_scratch(state, t, feature_count);
+        const auto neighbours = state.neighbours.neighbours(i);
+        evaluate_pairs(t, neighbours, s, true, i);
+        const double* c = state.density.data() + i * d;
+        double* g = state.gradient.data() + i * d;
+        double* dmessage = state.dmessages.data() + i * message_size;
+        std::fill_n(g, d, 0.0);
+        const double* dx = row(i);
+        detail::local_backward(t.context, c, dx, g, s.local.data());
+        detail::message_backward(t.context, c, state.messages.data() + i * message_size, dx, g, dmessage);
+        for (std::size_t j = 0; j < neighbours.size(); ++j) {
+            const auto& neighbour = neighbours[j];
+            const auto index = static_cast<std::size_t>(neighbour.index);
+            const auto gradient =
+                detail::message_bond_gradient(t.context, pair_terms(t, s, neighbour, j, true), state.channels[index],
+                                              state.density.data() + index * d, dmessage, s.bond_adjoint.data());
+            scatter_pair(s, i, neighbour, gradient);
+        }
+    });
+    // Phase B: every centre j gathers ∂E/∂c(j) from the messages it sends (j's neighbours i are
+    // exactly the centres that list j, with r_ji = −r_ij), then turns it into pair gradients.
+    for_each_centre(state.atoms, [&](std::size_t j) {
+        ThreadScratch& s = local_scratch(state, t, feature_count);
+        const auto neighbours = state.neighbours.neighbours(j);
+        evaluate_pairs(t, neighbours, s, true, j);
+        std::copy_n(state.gradient.data() + j * d, d, s.adjoint.data());
+        const int e = state.channels[j];
+        for (std::size_t k = 0; k < neighbours.size(); ++k) {
+            const auto i = static_cast<std::size_t>(neighbours[k].index);
+            detail::message_neighbour_adjoint(t.context, pair_terms(t, s, neighbours[k], k, true), true, e,
+                                              state.dmessages.data() + i * message_size, s.adjoint.data());
+        }
+        for (std::size_t k = 0; k < neighbours.size(); ++k) {
+            const auto& neighbour = neighbours[k];
+            const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
+            const auto gradient = detail::pair_gradient(t.context, pair_terms(t, s, neighbour, k, true),
+                                                        s.adjoint.data() + layout.density_row(a, 0), layout.n_pad,
+                                                        layout.l_max);
+            scatter_pair(s, j, neighbour, gradient);
+        }
+    });
+    collect_accumulators(state, forces, virial);
+}
+
+void check_ready(const State& state, const engine::System& system) {
+    if (!state.densities_ready || state.atoms != system.size()) {
+        throw InputError("features: backward() needs a compute() of the same structure on this workspace first (" +
+                         std::to_string(system.size()) + " atoms given, the workspace holds " +
+                         std::to_string(state.atoms) + ")");
+    }
+}
+
+}  // namespace
+
+void FeatureCalculator::backward(const engine::System& system, FeatureWorkspace& workspace,
+                                 const FeatureMatrix& gradient, Eigen::Matrix3Xd& forces,
+                                 Eigen::Matrix3d& virial) const {
+    State& state = *workspace.state_;
+    check_ready(state, system);
+    if (gradient.rows() != static_cast<Eigen::Index>(state.atoms) || gradient.cols() != static_cast<Eigen::Index>(size())) {
+        throw InputError("features: ∂E/∂X is " + std::to_string(gradient.rows()) + " × " +
+                         std::to_string(gradient.cols()) + " but the structure needs " + std::to_string(state.atoms) +
+                         " × " + std::to_string(size()) + " (atoms × features)");
+    }
+    adjoint_pass(*tables_, state, size(), [&](std::size_t i) { return gradient.row(static_cast<Eigen::Index>(i)).data(); },
+                 forces, virial);
+}
+
+double FeatureCalculator::compute_linear(const engine::System& system, FeatureWorkspace& workspace,
+                                         const Eigen::MatrixXd& weights, Eigen::Matrix3Xd& forces,
+                                         Eigen::Matrix3d& virial, FeatureMatrix* features) const {
+    const Tables& t = *tables_;
+    const auto& layout = t.layout;
+    State& state = *workspace.state_;
+    const std::size_t f = size();
+    if (weights.rows() != static_cast<Eigen::Index>(species()) || weights.cols() != static_cast<Eigen::Index>(f)) {
+        throw InputError("features: linear weights are " + std::to_string(weights.rows()) + " × " +
+                         std::to_string(weights.cols()) + " but must be species × features = " +
+                         std::to_string(species()) + " × " + std::to_string(f));
+    }
+    state.weight_rows.resize(species() * f);
+    Eigen::Map<FeatureMatrix>(state.weight_rows.data(), weights.rows(), weights.cols()) = weights;
+    auto weight_row = [&](std::size_t i) {
+        return state.weight_rows.data() + static_cast<std::size_t>(state.channels[i]) * f;
+    };
+
+    if (layout.mp_message_size > 0) {
+        FeatureMatrix& x = features != nullptr ? *features : state.features;
+        compute(system, workspace, x);
+        double energy = 0.0;
+        for (std::size_t i = 0; i < state.atoms; ++i) {
+            energy += Eigen::Map<const Eigen::VectorXd>(weight_row(i), static_cast<Eigen::Index>(f))
+                          .dot(x.row(static_cast<Eigen::Index>(i)).transpose());
+        }
+        adjoint_pass(t, state, f, weight_row, forces, virial);
+        return energy;
+    }
+
+    // Local orders only: one fused pass per centre, pair terms computed once.
+    prepare(*this, system, state, layout.density_size, 0);
+    if (features != nullptr) {
+        features->resize(static_cast<Eigen::Index>(state.atoms), static_cast<Eigen::Index>(f));
+    }
+    reset_accumulators(state, state.atoms);
+    const std::size_t d = layout.density_size;
+    for_each_centre(state.atoms, [&](std::size_t i) {
+        ThreadScratch& s = local_scratch(state, t, f);
+        const auto neighbours = state.neighbours.neighbours(i);
+        evaluate_pairs(t, neighbours, s, true, i);
+        double* c = state.density.data() + i * d;
+        centre_density(t, state, neighbours, s, c);
+        double* x = features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
+        detail::local_features(t.context, c, x, s.local.data());
+        const double* w = weight_row(i);
+        double energy = 0.0;
+        for (std::size_t k = 0; k < f; ++k) {
+            energy += w[k] * x[k];
+        }
+        s.energy += energy;
+        std::fill_n(s.adjoint.data(), d, 0.0);
+        detail::local_backward(t.context, c, w, s.adjoint.data(), s.local.data());
+        for (std::size_t j = 0; j < neighbours.size(); ++j) {
+            const auto& neighbour = neighbours[j];
+            const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
+            const auto gradient = detail::pair_gradient(t.context, pair_terms(t, s, neighbour, j, true),
+                                                        s.adjoint.data() + layout.density_row(a, 0), layout.n_pad,
+                                                        layout.l_max);
+            scatter_pair(s, i, neighbour, gradient);
+        }
+    });
+    state.densities_ready = true;
+    return collect_accumulators(state, forces, virial);
+}
+
+void FeatureCalculator::design(const engine::System& system, FeatureWorkspace& workspace,
+                               StructureDesign& design) const {
+    const Tables& t = *tables_;
+    const auto& layout = t.layout;
+    State& state = *workspace.state_;
+    compute(system, workspace, state.features);
+    const std::size_t f = size();
+    const std::size_t s_count = species();
+    const auto atoms = static_cast<Eigen::Index>(state.atoms);
+    const auto columns = static_cast<Eigen::Index>(s_count * f);
+    design.energy.setZero(columns);
+    design.forces.setZero(3 * atoms, columns);
+    design.virial.setZero(9, columns);
+    for (Eigen::Index i = 0; i < atoms; ++i) {
+        design.energy.segment(state.channels[static_cast<std::size_t>(i)] * static_cast<Eigen::Index>(f),
+                              static_cast<Eigen::Index>(f)) += state.features.row(i).transpose();
+    }
+
+    // Local orders: the product rule per pair and direction (serial: rows of shared neighbours
+    // would collide between threads, and training is not the hot path).
+    const auto local = static_cast<Eigen::Index>(layout.mp_offset);
+    if (local > 0) {
+        ThreadScratch& s = local_scratch(state, t, f);
+        const std::size_t d = layout.density_size;
+        for (std::size_t i = 0; i < state.atoms; ++i) {
+            const auto neighbours = state.neighbours.neighbours(i);
+            evaluate_pairs(t, neighbours, s, true, i);
+            const double* c = state.density.data() + i * d;
+            const Eigen::Index column = state.channels[i] * static_cast<Eigen::Index>(f);
+            for (std::size_t j = 0; j < neighbours.size(); ++j) {
+                const auto& neighbour = neighbours[j];
+                const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
+                const auto pair = pair_terms(t, s, neighbour, j, true);
+                for (int direction = 0; direction < 3; ++direction) {
+                    std::fill_n(s.tangent.data(), d, 0.0);
+                    detail::density_tangent(t.context, pair, direction, s.tangent.data() + layout.density_row(a, 0));
+                    detail::local_tangent(t.context, c, s.tangent.data(), s.features.data(), s.local.data());
+                    const Eigen::Map<const Eigen::RowVectorXd> dx(s.features.data(), local);
+                    // ∂X(i)/∂r_ij enters with −1 at the neighbour (D = −∂X/∂r) and +1 at the centre.
+                    design.forces.row(3 * neighbour.index + direction).segment(column, local) -= dx;
+                    design.forces.row(3 * static_cast<Eigen::Index>(i) + direction).segment(column, local) += dx;
+                    for (int alpha = 0; alpha < 3; ++alpha) {
+                        design.virial.row(3 * alpha + direction).segment(column, local) -= neighbour.vector[alpha] * dx;
+                    }
+                }
+            }
+        }
+    }
+
+    // [1←1] columns: one adjoint pass per (species, feature), ∂E/∂X(i) = e_f on centres of that species.
+    if (layout.mp_message_size > 0) {
+        state.unit.assign(f, 0.0);
+        state.zero.assign(f, 0.0);
+        Eigen::Matrix3Xd forces;
+        Eigen::Matrix3d virial;
+        for (std::size_t species_channel = 0; species_channel < s_count; ++species_channel) {
+            for (std::size_t feature = layout.mp_offset; feature < f; ++feature) {
+                state.unit[feature] = 1.0;
+                adjoint_pass(t, state, f,
+                             [&](std::size_t i) {
+                                 return static_cast<std::size_t>(state.channels[i]) == species_channel ? state.unit.data()
+                                                                                                       : state.zero.data();
+                             },
+                             forces, virial);
+                state.unit[feature] = 0.0;
+                const auto column = static_cast<Eigen::Index>(species_channel * f + feature);
+                design.forces.col(column) = Eigen::Map<const Eigen::VectorXd>(forces.data(), 3 * atoms);
+                for (int alpha = 0; alpha < 3; ++alpha) {
+                    for (int beta = 0; beta < 3; ++beta) {
+                        design.virial(3 * alpha + beta, column) = virial(alpha, beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void FeatureCalculator::compute_equivariant(const engine::System& system, FeatureWorkspace& workspace, int lambda,
+                                            Eigen::MatrixXd& blocks) const {
+    const Tables& t = *tables_;
+    const auto& layout = t.layout;
+    if (!settings_.lambda_soap) {
+        throw ConfigError("features: λ-SOAP blocks were requested but `lambda_soap` is not enabled in the settings");
+    }
+    if (lambda < 0 || lambda > 2 * settings_.lambda_soap->l_max) {
+        throw InputError("features: λ = " + std::to_string(lambda) + " is outside [0, 2·l_max = " +
+                         std::to_string(2 * settings_.lambda_soap->l_max) + "]");
+    }
+    State& state = *workspace.state_;
+    prepare(*this, system, state, layout.density_size, layout.mp_message_size);
+    const auto entries = layout.equivariant(settings_, lambda);
+    const std::size_t width = static_cast<std::size_t>(2 * lambda + 1);
+    blocks.resize(static_cast<Eigen::Index>(state.atoms * width), static_cast<Eigen::Index>(entries.size()));
+    for_each_centre(state.atoms, [&](std::size_t i) {
+        ThreadScratch& s = local_scratch(state, t, entries.size() * width);
+        const auto neighbours = state.neighbours.neighbours(i);
+        evaluate_pairs(t, neighbours, s, false, i);
+        double* c = state.density.data() + i * layout.density_size;
+        centre_density(t, state, neighbours, s, c);
+        detail::equivariant_features(t.context, lambda, entries, c, s.features.data());
+        for (std::size_t mu = 0; mu < width; ++mu) {
+            for (std::size_t f = 0; f < entries.size(); ++f) {
+                blocks(static_cast<Eigen::Index>(i * width + mu), static_cast<Eigen::Index>(f)) =
+                    s.features[mu * entries.size() + f];
+            }
+        }
+    });
+}
+
+}  // namespace chorus::models::features
