@@ -12,10 +12,10 @@ set -euo pipefail
 BUILD_PACKAGES=(
   g++ cmake make ninja-build pkg-config git
   libasio-dev nlohmann-json3-dev libeigen3-dev libtbb-dev libspdlog-dev libfmt-dev
-  libcli11-dev catch2 libbenchmark-dev
+  libcli11-dev catch2 libbenchmark-dev libpugixml-dev
 )
 RUNTIME_PACKAGES=(
-  libstdc++6 libtbb12 libspdlog1.10 libfmt9
+  libstdc++6 libtbb12 libspdlog1.10 libfmt9 libpugixml1v5
 )
 TEST_PACKAGES=(
   python3 python3-ase python3-numpy gnuplot-nox procps

@@ -1,6 +1,7 @@
 #include "chorus/engine/committee_result.hpp"
 
 #include <cmath>
+#include <limits>
 
 namespace chorus::engine {
 
@@ -20,6 +21,11 @@ void CommitteeResult::reset(std::size_t members, std::size_t atoms, const Comput
     member_virials.resize(request.member_virials ? members : 0);
     for (auto& member : member_virials) {
         member.setZero();
+    }
+    if (request.atomic_energies) {
+        member_atomic_energies.setConstant(n, m, std::numeric_limits<double>::quiet_NaN());
+    } else {
+        member_atomic_energies.resize(0, 0);
     }
 }
 
@@ -55,6 +61,19 @@ double CommitteeResult::energy_spread() const {
     return std::sqrt((member_energies.array() - mean).square().sum() / static_cast<double>(members - 1));
 }
 
+Eigen::VectorXd CommitteeResult::atomic_energy_spread() const {
+    const Eigen::Index atoms = member_atomic_energies.rows();
+    const Eigen::Index members = member_atomic_energies.cols();
+    if (members < 2) {
+        return Eigen::VectorXd::Zero(atoms);
+    }
+    const Eigen::VectorXd mean = member_atomic_energies.rowwise().mean();
+    return ((member_atomic_energies.colwise() - mean).array().square().rowwise().sum() /
+            static_cast<double>(members - 1))
+        .sqrt()
+        .matrix();
+}
+
 namespace {
 
 // y_k ← ȳ + α (y_k − ȳ) with ȳ the mean of the members themselves.
@@ -79,6 +98,12 @@ void CommitteeResult::apply_calibration(double alpha) {
     if (member_energies.size() > 0) {
         const double mean = member_energies.mean();
         member_energies = (mean + alpha * (member_energies.array() - mean)).matrix();
+    }
+    if (member_atomic_energies.size() > 0) {
+        // Per atom, about that atom's member mean: the calibrated per-atom energies still sum to
+        // the calibrated member energies.
+        const Eigen::VectorXd mean = member_atomic_energies.rowwise().mean();
+        member_atomic_energies = ((member_atomic_energies.colwise() - mean) * alpha).colwise() + mean;
     }
     rescale_about_mean(member_forces, alpha);
     rescale_about_mean(member_virials, alpha);

@@ -55,6 +55,10 @@ void evaluate_lennard_jones(const engine::System& system, std::span<const Lennar
                              4.0 * member.epsilon * (ratio6 * ratio6 - ratio6)});
     }
 
+    if (request.atomic_energies) {
+        result.member_atomic_energies.setZero();
+    }
+
     engine::NeighbourList& list = thread_neighbour_list(cutoff);
     list.build(system);
 
@@ -79,8 +83,14 @@ void evaluate_lennard_jones(const engine::System& system, std::span<const Lennar
                 const double s2 = member.sigma_squared * inverse_r2;
                 const double c6 = s2 * s2 * s2;
                 const double c12 = c6 * c6;
-                result.member_energies[static_cast<Eigen::Index>(k)] +=
-                    weight * (member.four_epsilon * (c12 - c6) - member.energy_at_cutoff);
+                const double pair_energy = weight * (member.four_epsilon * (c12 - c6) - member.energy_at_cutoff);
+                result.member_energies[static_cast<Eigen::Index>(k)] += pair_energy;
+                if (request.atomic_energies) {
+                    // Half to each end (shift included), so the atoms sum to the member's energy;
+                    // a self-image pair gives both halves to its one atom.
+                    result.member_atomic_energies(i, static_cast<Eigen::Index>(k)) += 0.5 * pair_energy;
+                    result.member_atomic_energies(j, static_cast<Eigen::Index>(k)) += 0.5 * pair_energy;
+                }
                 // (du/dr)/r: the pair pulls the centre by derivative · r_ij and the neighbour
                 // by the opposite, f_ij = −derivative · r_ij.
                 const double derivative = -6.0 * member.four_epsilon * (2.0 * c12 - c6) * inverse_r2;

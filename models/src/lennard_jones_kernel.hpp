@@ -9,7 +9,8 @@
 
 namespace chorus::models::detail {
 
-// Fills member energies (always), the mean forces and virial, and member forces and virials as
+// Fills member energies (always), the mean forces and virial, and member forces, virials and
+// per-atom energies (half of each pair energy to each atom) as
 // requested. Parameters must already be validated.
 void evaluate_lennard_jones(const engine::System& system, std::span<const LennardJonesParameters> members,
                             double cutoff, const engine::ComputeRequest& request,

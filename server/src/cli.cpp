@@ -94,6 +94,11 @@ private:
             ->check(CLI::Range(1, 4096));
         serve_app_->add_option("--max-atoms", serve_.max_atoms, "largest atom count accepted from a server")
             ->check(CLI::Range(1, 100'000'000));
+        serve_app_->add_option("--committee-log", serve_committee_log_,
+                               "append one line per evaluated structure (member energies, spreads) to this file");
+        serve_app_->add_option("--temperature", serve_temperature_,
+                               "simulation temperature in K, recorded in the committee log's header for reweighting")
+            ->check(CLI::PositiveNumber);
         add_log_level(*serve_app_, serve_log_level_);
     }
 
@@ -121,16 +126,28 @@ private:
             "reweight", "committee-reweighted averages (CEA or exact) with error bars; a drop-in for i-PI's "
                         "i-pi-committee-reweight");
         reweight_app_->add_option("pot_file", reweight_.potentials_path,
-                                  "potentials, Hartree: one row per frame, one column per member")
-            ->required();
+                                  "potentials, Hartree: one row per frame, one column per member");
         reweight_app_->add_option("obs_file", reweight_.observables_path,
-                                  "observables: one row per frame, one column per observable")
-            ->required();
-        auto* kt = reweight_app_->add_option("--kt", reweight_.kt_hartree, "thermal energy k_B T, Hartree")
-                       ->check(CLI::PositiveNumber);
+                                  "observables: one row per frame, one column per observable");
+        reweight_app_->add_option("--committee-log", reweight_.committee_log_path,
+                                  "chorus's committee log (chorus serve --committee-log) instead of pot_file");
+        reweight_app_->add_option("--ipi-extras", reweight_.ipi_extras_paths,
+                                  "i-PI committee_pot extras trajectories, one file per bead, instead of pot_file")
+            ->expected(1, -1);
+        reweight_app_->add_option("--beads", reweight_.beads,
+                                  "beads per step in a committee log (default: from bead ids, else 1)")
+            ->check(CLI::PositiveNumber);
+        reweight_app_->add_option("--observables", reweight_.extra_observables_path,
+                                  "with --committee-log/--ipi-extras: more observables, one row per step");
+        reweight_app_->add_option("--kt", reweight_.kt_hartree, "thermal energy k_B T, Hartree")
+            ->check(CLI::PositiveNumber);
         reweight_app_->add_option("--temperature", reweight_.temperature_kelvin, "temperature, K (CODATA 2018 k_B)")
-            ->check(CLI::PositiveNumber)
-            ->excludes(kt);
+            ->check(CLI::PositiveNumber);
+        reweight_app_->add_option("--input", reweight_.ipi_input_path,
+                                  "i-PI input file: the ensemble temperature (units attribute honoured)");
+        reweight_app_->add_option("--plot", reweight_.plot_path,
+                                  "running averages per member of the first observable, FILE.png or FILE.svg "
+                                  "(needs gnuplot)");
         reweight_app_->add_option("--stride", reweight_.stride,
                                   "n > 0: use every n-th potential row; n < 0: every |n|-th observable row");
         reweight_app_->add_option("--index", reweight_.index, "0-based observable column (default: all)")
@@ -161,6 +178,12 @@ private:
         }
         if (retry_for_->count() > 0) {
             settings.retry_for_seconds = retry_for_seconds_;
+        }
+        if (!serve_committee_log_.empty()) {
+            settings.committee_log_path = serve_committee_log_;
+        }
+        if (serve_temperature_ > 0.0) {
+            settings.temperature_kelvin = serve_temperature_;
         }
         return settings;
     }
@@ -193,6 +216,8 @@ private:
     std::string species_;
     std::string serve_log_level_ = "info";
     double retry_for_seconds_ = 0.0;
+    std::string serve_committee_log_;
+    double serve_temperature_ = 0.0;
 
     RoundtripBenchSettings bench_;
     std::string bench_model_;

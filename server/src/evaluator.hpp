@@ -3,6 +3,7 @@
 // a session, free of I/O so that it runs on a TBB thread and can be tested alone. One per
 // connection: it keeps the System and CommitteeResult between requests to avoid allocations.
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -11,6 +12,7 @@
 #include "chorus/engine/model.hpp"
 #include "chorus/engine/system.hpp"
 #include "chorus/protocol/driver.hpp"
+#include "committee_log.hpp"
 #include "extras.hpp"
 #include "wire_conversion.hpp"
 
@@ -20,6 +22,10 @@ struct EvaluationSettings {
     Periodicity periodicity = Periodicity::automatic;
     std::vector<int> species_pattern{0};  // resolved: repeated over the atoms
     ExtrasMode extras = ExtrasMode::full;
+    // --committee-log: every evaluated structure is recorded there (shared by all sessions; must
+    // outlive them), under this connection label ("address#index").
+    CommitteeLog* committee_log = nullptr;
+    std::string connection;
 };
 
 class Evaluator {
@@ -33,6 +39,7 @@ public:
 
 private:
     void load(const protocol::WireStructure& structure, std::size_t atoms);
+    void record(std::int32_t bead, std::size_t atoms);
 
     const engine::Model& model_;
     EvaluationSettings settings_;

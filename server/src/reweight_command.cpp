@@ -16,6 +16,10 @@
 #include "chorus/engine/reweighting.hpp"
 #include "chorus/engine/units.hpp"
 #include "chorus/error.hpp"
+#include "reweight_committee_log.hpp"
+#include "reweight_ipi_extras.hpp"
+#include "reweight_ipi_input.hpp"
+#include "reweight_plot.hpp"
 
 namespace chorus::server {
 namespace {
@@ -86,52 +90,177 @@ Eigen::MatrixXd every_nth_row(const Eigen::MatrixXd& table, int n) {
 struct Inputs {
     Eigen::MatrixXd potentials;   // frames × M, eV
     Eigen::MatrixXd observables;  // frames × K
+    std::vector<std::string> observable_names;  // K, for plots
     double kt_ev = 0.0;
+    std::vector<std::string> notes;  // how the inputs were read (beads, dropped records), for the summary
 };
 
-Inputs read_inputs(const ReweightSettings& settings) {
-    if (settings.kt_hartree.has_value() == settings.temperature_kelvin.has_value()) {
-        throw ConfigError("give the temperature either as --kt (Hartree) or as --temperature (K), exactly one");
+// k_B T from exactly one of --kt, --temperature, --input, or else from the committee log's header.
+double thermal_energy_ev(const ReweightSettings& settings, const std::optional<double>& log_temperature_kelvin,
+                         std::vector<std::string>& notes) {
+    const int given = static_cast<int>(settings.kt_hartree.has_value()) +
+                      static_cast<int>(settings.temperature_kelvin.has_value()) +
+                      static_cast<int>(settings.ipi_input_path.has_value());
+    if (given > 1) {
+        throw ConfigError("give the temperature once: --kt (Hartree), --temperature (K) or --input (i-PI input)");
     }
-    if (settings.stride == 0) {
-        throw ConfigError("--stride 0 is meaningless; give a positive stride to thin the potentials or a negative "
-                          "one to thin the observables");
+    double kt_ev = 0.0;
+    if (settings.kt_hartree) {
+        kt_ev = units::hartree_to_ev(*settings.kt_hartree);
+    } else if (settings.temperature_kelvin) {
+        kt_ev = units::kelvin_to_ev(*settings.temperature_kelvin);
+    } else if (settings.ipi_input_path) {
+        kt_ev = ipi_input_thermal_energy_ev(*settings.ipi_input_path);
+        notes.push_back(fmt::format("kT from '{}' (CODATA 2018 k_B; i-PI's 3.1668152e-6 Ha/K differs by ~1e-6)",
+                                    *settings.ipi_input_path));
+    } else if (log_temperature_kelvin) {
+        kt_ev = units::kelvin_to_ev(*log_temperature_kelvin);
+        notes.push_back(fmt::format("kT from the committee log's header: {} K", *log_temperature_kelvin));
+    } else {
+        throw ConfigError("no temperature: give --kt (Hartree), --temperature (K) or --input (i-PI input), or "
+                          "start `chorus serve --committee-log` with --temperature");
     }
-    Inputs inputs;
-    inputs.kt_ev = settings.kt_hartree ? units::hartree_to_ev(*settings.kt_hartree)
-                                       : units::kelvin_to_ev(*settings.temperature_kelvin);
-    if (!(inputs.kt_ev > 0.0) || !std::isfinite(inputs.kt_ev)) {
+    if (!(kt_ev > 0.0) || !std::isfinite(kt_ev)) {
         throw ConfigError(fmt::format("the thermal energy must be positive, got kT = {} eV; check --kt or "
-                                      "--temperature", inputs.kt_ev));
+                                      "--temperature", kt_ev));
     }
+    return kt_ev;
+}
 
-    Eigen::MatrixXd potentials = read_table(settings.potentials_path);
-    Eigen::MatrixXd observables = read_table(settings.observables_path);
-    if (settings.index) {
-        if (*settings.index < 0 || *settings.index >= observables.cols()) {
-            throw InputError(fmt::format("--index {} is out of range: '{}' has {} columns (0-based indices 0 to {})",
-                                         *settings.index, settings.observables_path, observables.cols(),
-                                         observables.cols() - 1));
-        }
-        observables = Eigen::MatrixXd(observables.col(*settings.index));
-    }
-    // i-PI's tool thins the potentials for a positive stride; for a negative one it thins the
-    // observables and then fails (the potentials are never read). Here both directions work.
+// i-PI's tool thins the potentials for a positive stride; for a negative one it thins the
+// observables and then fails (the potentials are never read). Here both directions work.
+void apply_stride(const ReweightSettings& settings, Eigen::MatrixXd& potentials, Eigen::MatrixXd& observables,
+                  const std::string& potentials_name, const std::string& observables_name) {
     if (settings.stride > 0) {
         potentials = every_nth_row(potentials, settings.stride);
     } else {
         observables = every_nth_row(observables, -settings.stride);
     }
     if (potentials.rows() != observables.rows()) {
-        throw InputError(fmt::format("after --stride {}: {} frames of potentials ('{}') but {} of observables ('{}'); "
+        throw InputError(fmt::format("after --stride {}: {} frames of potentials ({}) but {} of observables ({}); "
                                      "the stride is the ratio of the two printing periods (positive when the "
                                      "potentials were printed more often, negative otherwise)",
-                                     settings.stride, potentials.rows(), settings.potentials_path, observables.rows(),
-                                     settings.observables_path));
+                                     settings.stride, potentials.rows(), potentials_name, observables.rows(),
+                                     observables_name));
     }
+}
+
+void select_index(const ReweightSettings& settings, Inputs& inputs, const std::string& source) {
+    if (!settings.index) {
+        return;
+    }
+    if (*settings.index < 0 || *settings.index >= inputs.observables.cols()) {
+        throw InputError(fmt::format("--index {} is out of range: {} has {} columns (0-based indices 0 to {})",
+                                     *settings.index, source, inputs.observables.cols(),
+                                     inputs.observables.cols() - 1));
+    }
+    inputs.observables = Eigen::MatrixXd(inputs.observables.col(*settings.index));
+    inputs.observable_names = {inputs.observable_names[static_cast<std::size_t>(*settings.index)]};
+}
+
+// i-PI's tool inputs: potentials in Hartree, observables, one row per frame each.
+Inputs read_tool_inputs(const ReweightSettings& settings) {
+    if (settings.observables_path.empty()) {
+        throw ConfigError("give the observables file after the potentials file (as i-PI's tool takes them)");
+    }
+    Inputs inputs;
+    inputs.kt_ev = thermal_energy_ev(settings, std::nullopt, inputs.notes);
+    Eigen::MatrixXd potentials = read_table(settings.potentials_path);
+    inputs.observables = read_table(settings.observables_path);
+    for (Eigen::Index k = 0; k < inputs.observables.cols(); ++k) {
+        inputs.observable_names.push_back(fmt::format("column {} of {}", k, settings.observables_path));
+    }
+    select_index(settings, inputs, "'" + settings.observables_path + "'");
+    apply_stride(settings, potentials, inputs.observables, "'" + settings.potentials_path + "'",
+                 "'" + settings.observables_path + "'");
     inputs.potentials = potentials * units::hartree_in_ev;
-    inputs.observables = std::move(observables);
     return inputs;
+}
+
+// A committee log or i-PI extras: bead-averaged potentials per step (eV). Observable 0 is their
+// committee mean, the potential energy; --observables adds columns.
+Inputs read_trajectory_inputs(const ReweightSettings& settings) {
+    Inputs inputs;
+    Eigen::MatrixXd potentials;
+    std::optional<double> log_temperature;
+    std::string source;
+    if (settings.committee_log_path) {
+        source = "'" + *settings.committee_log_path + "'";
+        const CommitteeLogContents log = read_committee_log(*settings.committee_log_path);
+        SteppedPotentials stepped = group_into_steps(log, settings.beads);
+        potentials = std::move(stepped.potentials);
+        log_temperature = log.temperature_kelvin;
+        inputs.notes.push_back(fmt::format("committee log: {} records, {} beads per step{}, {} steps", log.beads.size(),
+                                           stepped.beads,
+                                           log.beads.front() >= 0 ? " (by bead id)" : " (consecutive records)",
+                                           potentials.rows()));
+        if (stepped.incomplete_steps > 0 || log.truncated_lines > 0) {
+            inputs.notes.push_back(fmt::format("committee log: skipped {} incomplete step(s) and {} cut line(s) "
+                                               "(interrupted runs)",
+                                               stepped.incomplete_steps, log.truncated_lines));
+        }
+    } else {
+        if (settings.beads) {
+            throw ConfigError("--beads applies to --committee-log; with --ipi-extras give one file per bead");
+        }
+        source = fmt::format("'{}'", settings.ipi_extras_paths.front());
+        potentials = bead_averaged_committee_potentials(settings.ipi_extras_paths);
+        inputs.notes.push_back(fmt::format("i-PI extras: {} bead file(s), {} steps", settings.ipi_extras_paths.size(),
+                                           potentials.rows()));
+    }
+    inputs.kt_ev = thermal_energy_ev(settings, log_temperature, inputs.notes);
+
+    Eigen::MatrixXd extra;
+    if (settings.extra_observables_path) {
+        extra = read_table(*settings.extra_observables_path);
+    } else if (settings.multi_obs) {
+        throw ConfigError("--multi-obs needs --observables FILE with one column per observable model");
+    } else {
+        extra.resize(potentials.rows(), 0);
+    }
+    const std::string extra_name =
+        settings.extra_observables_path ? "'" + *settings.extra_observables_path + "'" : "the potentials";
+    apply_stride(settings, potentials, extra, source, extra_name);
+    if (settings.multi_obs) {
+        inputs.observables = std::move(extra);
+    } else {
+        inputs.observables.resize(potentials.rows(), 1 + extra.cols());
+        inputs.observables.col(0) = potentials.rowwise().mean();
+        inputs.observables.rightCols(extra.cols()) = extra;
+        inputs.observable_names.push_back("potential energy (eV)");
+    }
+    for (Eigen::Index k = 0; k < extra.cols(); ++k) {
+        inputs.observable_names.push_back(fmt::format("column {} of {}", k, extra_name));
+    }
+    select_index(settings, inputs, "the observables (0: potential energy, then " + extra_name + ")");
+    inputs.potentials = std::move(potentials);
+    return inputs;
+}
+
+Inputs read_inputs(const ReweightSettings& settings) {
+    const int sources = static_cast<int>(!settings.potentials_path.empty()) +
+                        static_cast<int>(settings.committee_log_path.has_value()) +
+                        static_cast<int>(!settings.ipi_extras_paths.empty());
+    if (sources != 1) {
+        throw ConfigError("give the member potentials once: a potentials file and an observables file (i-PI's "
+                          "tool inputs), --committee-log FILE, or --ipi-extras FILE...");
+    }
+    if (settings.stride == 0) {
+        throw ConfigError("--stride 0 is meaningless; give a positive stride to thin the potentials or a negative "
+                          "one to thin the observables");
+    }
+    if (!settings.potentials_path.empty()) {
+        if (settings.beads || settings.extra_observables_path) {
+            throw ConfigError("--beads and --observables go with --committee-log or --ipi-extras; i-PI's tool "
+                              "inputs take the observables file as the second argument");
+        }
+        return read_tool_inputs(settings);
+    }
+    if (!settings.observables_path.empty()) {
+        throw ConfigError(fmt::format("'{}': with --committee-log or --ipi-extras, give observables with "
+                                      "--observables FILE", settings.observables_path));
+    }
+    return read_trajectory_inputs(settings);
 }
 
 struct Report {
@@ -213,6 +342,9 @@ void write_summary(const ReweightSettings& settings, const Inputs& inputs, const
     fmt::print(out, "chorus reweight: {} frames, {} members, kT = {:.6e} eV ({:.6e} Ha), {}\n",
                inputs.potentials.rows(), inputs.potentials.cols(), inputs.kt_ev,
                units::ev_to_hartree(inputs.kt_ev), method_name(settings));
+    for (const auto& note : inputs.notes) {
+        fmt::print(out, "{}\n", note);
+    }
     if (report.committee) {
         const auto& c = *report.committee;
         const auto& s = report.sampling.front();
@@ -280,6 +412,8 @@ nlohmann::json to_json(const ReweightSettings& settings, const Inputs& inputs, c
         observables.push_back(entry);
     }
     json["observables"] = observables;
+    json["observable_names"] = inputs.observable_names;
+    json["notes"] = inputs.notes;
     if (report.committee) {
         const auto& c = *report.committee;
         json["observable_committee"] = {{"mean", c.mean}, {"total", c.total}, {"sigma_a", c.sigma_a},
@@ -295,6 +429,12 @@ nlohmann::json to_json(const ReweightSettings& settings, const Inputs& inputs, c
 int run_reweight(const ReweightSettings& settings, std::ostream& out, std::ostream& err) {
     const Inputs inputs = read_inputs(settings);
     const Report report = compute(settings, inputs);
+    if (settings.plot_path) {
+        const RunningAverages running =
+            running_averages(engine::potential_deviations(inputs.potentials), inputs.observables.col(0),
+                             1.0 / inputs.kt_ev, settings.direct);
+        plot_running_averages(running, inputs.observable_names.front(), *settings.plot_path);
+    }
 
     const bool json_to_stdout = settings.json_path && *settings.json_path == "-";
     if (settings.table) {

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chorus/models/model_file.hpp"
+#include "committee_log.hpp"
 #include "session.hpp"
 #include "species.hpp"
 
@@ -85,6 +86,15 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
 
     const int threads = settings.threads > 0 ? settings.threads : tbb::info::default_concurrency();
     log_settings(settings, model, evaluation.species_pattern, threads);
+
+    std::unique_ptr<CommitteeLog> committee_log;
+    if (settings.committee_log_path) {
+        committee_log = std::make_unique<CommitteeLog>(
+            *settings.committee_log_path,
+            CommitteeLogHeader{model.description(), model.committee_size(), settings.temperature_kelvin});
+        evaluation.committee_log = committee_log.get();
+        spdlog::info("committee log: appending to '{}'", *settings.committee_log_path);
+    }
     tbb::task_arena arena(threads);
 
     asio::io_context io_context(1);
@@ -101,6 +111,7 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
             }
             session_settings.max_atoms = settings.max_atoms;
             session_settings.evaluation = evaluation;
+            session_settings.evaluation.connection = fmt::format("{}#{}", describe(address), index);
             sessions.push_back(
                 std::make_unique<Session>(io_context.get_executor(), std::move(session_settings), model, arena));
         }
@@ -154,6 +165,11 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
         signals.clear(ignored);
         std::signal(SIGINT, SIG_IGN);
         std::signal(SIGTERM, SIG_IGN);
+    }
+
+    if (committee_log) {
+        // Every answered structure was queued before its answer went out: this writes them all.
+        committee_log->close();
     }
 
     std::uint64_t answered = 0;

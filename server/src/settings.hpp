@@ -27,6 +27,8 @@ struct ServeSettings {
     int threads = 0;                          // evaluation threads; 0: all cores
     std::int32_t max_atoms = 10'000'000;
     spdlog::level::level_enum log_level = spdlog::level::info;
+    std::optional<std::string> committee_log_path;  // --committee-log
+    std::optional<double> temperature_kelvin;       // --temperature: recorded in the log's header
 };
 
 // `chorus bench roundtrip`

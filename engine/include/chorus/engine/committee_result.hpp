@@ -14,6 +14,7 @@ struct ComputeRequest {
     bool virial = true;
     bool member_forces = false;   // per-member forces (one adjoint pass each for linear models)
     bool member_virials = false;  // per-member virials
+    bool atomic_energies = false; // per-atom energies of every member (committee logs); costs N × M memory
 };
 
 struct CommitteeResult {
@@ -26,6 +27,10 @@ struct CommitteeResult {
     Eigen::VectorXd member_energies;               // M, always
     std::vector<Eigen::Matrix3Xd> member_forces;   // M when requested, else empty
     std::vector<Eigen::Matrix3d> member_virials;   // M when requested, else empty
+    // N × M per-atom energies e_ik with Σ_i e_ik = member_energies[k], when requested. reset() fills
+    // it with NaN, so a model that cannot split its energy into atoms leaves it NaN rather than a
+    // plausible-looking zero; models that can overwrite every entry.
+    Eigen::MatrixXd member_atomic_energies;
 
     std::size_t committee_size() const { return static_cast<std::size_t>(member_energies.size()); }
 
@@ -38,7 +43,11 @@ struct CommitteeResult {
     // Standard deviation of member energies with ddof 1 (0 when M < 2).
     double energy_spread() const;
 
-    // Calibrates the committee: y_k ← ȳ + α (y_k − ȳ) for energies, forces and virials alike, so
+    // Per atom, the standard deviation over members of its energy, ddof 1 (N; zeros when M < 2,
+    // empty when per-atom energies were not requested).
+    Eigen::VectorXd atomic_energy_spread() const;
+
+    // Calibrates the committee: y_k ← ȳ + α (y_k − ȳ) for energies, per-atom energies, forces and virials alike, so
     // each member's forces stay minus the gradient of its energy. The mean is unchanged.
     void apply_calibration(double alpha);
 };
