@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "simd_lanes.hpp"
+
 namespace chorus::models::features::detail {
 namespace {
 
@@ -23,28 +25,42 @@ void radial_density(const KernelContext& k, const double* a, double* x) {
 }
 
 // ---- ν = 2: p_f = Σ_m A[a, n1, lm] B[b, n2, lm] ----------------------------------------------
-// Computed per l as the K × K matrix P_l = Σ_m A_m B_mᵀ (K = S·n_pad, A_m contiguous), a stream of
-// rank-one updates that vectorises, then gathered into feature order.
-void power_spectrum_matrices(const KernelContext& k, const double* a, const double* b, double* products) {
-    const auto& layout = k.layout;
-    const std::size_t channels = layout.lm_stride;
-    const int l_max = layout.nu2_l_max;
-    std::fill_n(products, static_cast<std::size_t>(l_max + 1) * channels * channels, 0.0);
+// Computed per l as the K × K matrix P_l = Σ_m A_m B_mᵀ (K = S·n_pad, A_m contiguous), four
+// entries of a row at a time with the short sum over m kept in a register, then gathered into
+// feature order.
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
+void power_spectrum_products(std::size_t channels, int l_max, const double* a, const double* b, double* products) {
+    const bool whole_lanes = channels % kLaneCount == 0;
     for (int l = 0; l <= l_max; ++l) {
-        double* p = products + static_cast<std::size_t>(l) * channels * channels;
-        for (int m = 0; m <= 2 * l; ++m) {
-            const std::size_t lm = lm_start(l) + static_cast<std::size_t>(m);
-            const double* a_m = a + lm * channels;
-            const double* b_m = b + lm * channels;
-            for (std::size_t k1 = 0; k1 < channels; ++k1) {
-                const double a_k1 = a_m[k1];
-                double* row = p + k1 * channels;
+        double* const p = products + static_cast<std::size_t>(l) * channels * channels;
+        const double* const a_l = a + lm_start(l) * channels;
+        const double* const b_l = b + lm_start(l) * channels;
+        const std::size_t width = static_cast<std::size_t>(2 * l + 1);
+        for (std::size_t k1 = 0; k1 < channels; ++k1) {
+            double* const row = p + k1 * channels;
+            if (whole_lanes) {
+                for (std::size_t k2 = 0; k2 < channels; k2 += kLaneCount) {
+                    Lanes sum{};
+                    for (std::size_t m = 0; m < width; ++m) {
+                        sum += a_l[m * channels + k1] * load_lanes(b_l + m * channels + k2);
+                    }
+                    store_lanes(row + k2, sum);
+                }
+            } else {
                 for (std::size_t k2 = 0; k2 < channels; ++k2) {
-                    row[k2] += a_k1 * b_m[k2];
+                    double sum = 0.0;
+                    for (std::size_t m = 0; m < width; ++m) {
+                        sum += a_l[m * channels + k1] * b_l[m * channels + k2];
+                    }
+                    row[k2] = sum;
                 }
             }
         }
     }
+}
+
+void power_spectrum_matrices(const KernelContext& k, const double* a, const double* b, double* products) {
+    power_spectrum_products(k.layout.lm_stride, k.layout.nu2_l_max, a, b, products);
 }
 
 template <bool Accumulate>
@@ -196,23 +212,7 @@ void bispectrum_backward(const KernelContext& k, const double* c, const double* 
 
 }  // namespace
 
-// ---- densities and pair gradients -------------------------------------------------------------
-void accumulate_density(const KernelContext& k, const PairTerms& pair, double* c_a) {
-    const auto& layout = k.layout;
-    const std::size_t stride = layout.lm_stride;
-    const int n_pad = layout.n_pad;
-    for (int l = 0; l <= layout.l_max; ++l) {
-        const double* g = pair.radial + k.radial.offset(l);
-        for (std::size_t lm = lm_start(l); lm < lm_start(l + 1); ++lm) {
-            const double y = pair.harmonics[lm];
-            double* row = c_a + lm * stride;
-            for (int n = 0; n < n_pad; ++n) {
-                row[n] += y * g[n];
-            }
-        }
-    }
-}
-
+// ---- per-pair gradients ([1←1], design) -------------------------------------------------------------
 std::array<double, 3> pair_gradient(const KernelContext& k, const PairTerms& pair, const double* adjoint_a,
                                     int n_max, int l_max) {
     // G_lm = Σ_n A[lm][n] g_nl and G'_lm = Σ_n A[lm][n] g'_nl (contiguous in n), then
@@ -295,6 +295,107 @@ void local_tangent(const KernelContext& k, const double* c, const double* dc, do
     bispectrum<false>(k, dc, c, c, x, scratch);
     bispectrum<true>(k, c, dc, c, x, scratch);
     bispectrum<true>(k, c, c, dc, x, scratch);
+}
+
+// ---- linear models over ν = 1, 2 -------------------------------------------------------------
+std::size_t linear_matrices_size(const FeatureLayout& layout) {
+    return static_cast<std::size_t>(layout.nu2_l_max + 1) * layout.lm_stride * layout.lm_stride;
+}
+
+void linear_matrices(const FeatureLayout& layout, const double* w, double* matrices) {
+    const std::size_t channels = layout.lm_stride;
+    std::fill_n(matrices, linear_matrices_size(layout), 0.0);
+    const double* in = w + layout.nu2_offset;
+    for (const auto& e : layout.nu2) {
+        const double d = *in++;
+        const std::size_t k1 = layout.density_row(e.a, e.n1);
+        const std::size_t k2 = layout.density_row(e.b, e.n2);
+        double* s = matrices + static_cast<std::size_t>(e.l) * channels * channels;
+        s[k1 * channels + k2] += d;
+        s[k2 * channels + k1] += d;
+    }
+}
+
+namespace {
+
+struct LinearShape {
+    std::size_t channels;  // K = lm_stride
+    std::size_t density_size;
+    int nu2_l_max;
+};
+
+// G_l = C_l S_l (rows m) for two m at a time and four channels k1 at a time, so that the partial
+// sums stay in registers; E = ½ Σ c·g. S_l is symmetric, so its rows are its columns.
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
+double power_spectrum_linear(const LinearShape& shape, const double* matrices, const double* c, double* g) {
+    const std::size_t channels = shape.channels;
+    for (std::size_t k = 0; k < shape.density_size; ++k) {
+        g[k] = 0.0;
+    }
+    const bool whole_lanes = channels % kLaneCount == 0;
+    Lanes energy{};
+    double tail_energy = 0.0;
+    for (int l = 0; l <= shape.nu2_l_max; ++l) {
+        const double* const s = matrices + static_cast<std::size_t>(l) * channels * channels;
+        const std::size_t first = lm_start(l);
+        const std::size_t last = lm_start(l + 1);
+        if (!whole_lanes) {
+            for (std::size_t lm = first; lm < last; ++lm) {
+                const double* const c_m = c + lm * channels;
+                double* const g_m = g + lm * channels;
+                for (std::size_t k1 = 0; k1 < channels; ++k1) {
+                    double sum = 0.0;
+                    for (std::size_t k2 = 0; k2 < channels; ++k2) {
+                        sum += s[k1 * channels + k2] * c_m[k2];
+                    }
+                    g_m[k1] = sum;
+                    tail_energy += c_m[k1] * sum;
+                }
+            }
+            continue;
+        }
+        for (std::size_t lm = first; lm < last; lm += 2) {
+            const bool pair = lm + 1 < last;
+            const double* const c0 = c + lm * channels;
+            const double* const c1 = pair ? c0 + channels : c0;
+            for (std::size_t k1 = 0; k1 < channels; k1 += kLaneCount) {
+                Lanes g0{}, g1{};
+                for (std::size_t k2 = 0; k2 < channels; ++k2) {
+                    const Lanes row = load_lanes(s + k2 * channels + k1);
+                    g0 += c0[k2] * row;
+                    g1 += c1[k2] * row;
+                }
+                store_lanes(g + lm * channels + k1, g0);
+                energy += g0 * load_lanes(c0 + k1);
+                if (pair) {
+                    store_lanes(g + (lm + 1) * channels + k1, g1);
+                    energy += g1 * load_lanes(c1 + k1);
+                }
+            }
+        }
+    }
+    return 0.5 * (sum_lanes(energy) + tail_energy);
+}
+
+}  // namespace
+
+double linear_local_adjoint(const FeatureLayout& layout, const double* matrices, const double* w, const double* c,
+                            double* g) {
+    double energy = 0.0;
+    if (!layout.nu2.empty()) {
+        energy = power_spectrum_linear({layout.lm_stride, layout.density_size, layout.nu2_l_max}, matrices, c, g);
+    } else {
+        std::fill_n(g, layout.density_size, 0.0);
+    }
+    const double* in = w + layout.nu1_offset;
+    for (int s = 0; s < layout.species; ++s) {
+        for (int n = 0; n < layout.nu1_n_max; ++n) {
+            const std::size_t row = layout.density_row(s, n);
+            energy += *in * c[row];
+            g[row] += *in++;
+        }
+    }
+    return energy;
 }
 
 // ---- [1←1] --------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 #pragma once
-// The per-centre and per-pair kernels of FeatureCalculator: density accumulation, the ν = 1, 2, 3
-// and [1←1] invariants, their adjoints, and λ-SOAP. Plain functions over raw rows in the density
+// The per-centre and per-pair kernels of FeatureCalculator: the ν = 1, 2, 3 and [1←1] invariants,
+// their adjoints, per-pair gradients for [1←1] and the design matrix, and λ-SOAP (the density and
+// the pair gradients of the local orders are centre_terms.hpp). Plain functions over raw rows in the density
 // layout of feature_layout.hpp; no allocation, no threading (the caller owns both).
 //
 // The correlation kernels are written as multilinear functions of separate inputs (A, B, C are
@@ -35,9 +36,6 @@ struct KernelContext {
     const ClebschGordan& cg;
 };
 
-// c_a[lm][n] += g_nl(r) Y_lm(r̂) for one neighbour; c_a = c + density_row(a, 0) (layout of feature_layout.hpp).
-void accumulate_density(const KernelContext& k, const PairTerms& pair, double* c_a);
-
 // ∂E/∂r_ij of Σ_{n<n_max, l≤l_max, m} adjoint_a[lm][n] g_nl(r) Y_lm(r̂), by contracting over n
 // first: G_lm = Σ_n adjoint g_nl, G'_lm = Σ_n adjoint g'_nl, ∇ = Σ_lm [G'_lm Y_lm r̂ + G_lm ∇Y_lm].
 std::array<double, 3> pair_gradient(const KernelContext& k, const PairTerms& pair, const double* adjoint_a,
@@ -55,6 +53,17 @@ void local_backward(const KernelContext& k, const double* c, const double* dx, d
 void local_tangent(const KernelContext& k, const double* c, const double* dc, double* x, double* scratch);
 // Scratch (doubles) the three functions above need.
 std::size_t local_scratch_size(const FeatureLayout& layout);
+
+// The linear model E = Σ_f w_f X_f restricted to ν = 1 and ν = 2, in the form its adjoint needs.
+// Per l the symmetric K × K matrix S_l = Q_l + Q_lᵀ (K = lm_stride, Q_l[k1][k2] the weight of the
+// feature (l, k1, k2)), so that ∂E/∂c_lm = S_l c_lm and E_ν2 = ½ Σ_lm c_lmᵀ S_l c_lm: one small
+// matrix-vector product per (l, m) instead of forming the features and then their adjoint.
+// The matrices depend on the weights only: build them once per call and species channel.
+std::size_t linear_matrices_size(const FeatureLayout& layout);
+void linear_matrices(const FeatureLayout& layout, const double* w, double* matrices);
+// Energy of one centre (ν = 1 and 2 only) and g = ∂E/∂c (overwritten, density layout).
+double linear_local_adjoint(const FeatureLayout& layout, const double* matrices, const double* w, const double* c,
+                            double* g);
 
 // [1←1]: M(i) += the message of neighbour j (species e, density c_j) along the bond r_ij.
 void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, const double* c_j, double* message);

@@ -12,6 +12,7 @@
 #include "chorus/engine/elements.hpp"
 #include "chorus/engine/neighbour_list.hpp"
 #include "chorus/error.hpp"
+#include "centre_terms.hpp"
 #include "correlation_kernels.hpp"
 #include "feature_layout.hpp"
 
@@ -43,7 +44,10 @@ struct detail::FeatureTables {
 namespace detail {
 
 // Per-thread scratch: the pair terms of the current centre and one centre's worth of everything.
+// `terms` serves the local orders (component-major, vectorised over neighbours); the per-pair
+// vectors below serve [1←1] and the design matrix.
 struct ThreadScratch {
+    CentreTerms terms;
     std::vector<double> harmonics, harmonic_gradients, radial, radial_derivatives;  // per neighbour
     std::vector<double> density, adjoint, features, local, tangent, bond_adjoint;
     Eigen::Matrix3Xd forces;
@@ -65,6 +69,7 @@ struct detail::WorkspaceState {
     std::vector<double> messages;     // N × message size ([1←1] only)
     std::vector<double> dmessages;    // N × message size, ∂E/∂M
     std::vector<double> weight_rows;  // S × F, row-major copy of linear weights
+    std::vector<double> linear;       // S × linear_matrices_size: the ν = 2 weights as matrices
     std::vector<double> unit, zero;   // F each: design columns of [1←1]
     FeatureMatrix features;           // scratch for design and linear paths
     std::size_t atoms = 0;
@@ -139,6 +144,29 @@ void scatter_pair(ThreadScratch& s, std::size_t i, const engine::Neighbour& neig
     s.forces.col(static_cast<Eigen::Index>(neighbour.index)) -= g;
     s.forces.col(static_cast<Eigen::Index>(i)) += g;
     s.virial.noalias() -= neighbour.vector * g.transpose();
+}
+
+// The pair gradients of one centre's slots (CentreTerms) into forces and virial, as scatter_pair.
+void scatter_centre(ThreadScratch& s, std::size_t i, std::span<const engine::Neighbour> neighbours) {
+    const detail::CentreTerms& terms = s.terms;
+    const double* const gx = terms.pair_gradients.data();
+    const double* const gy = gx + terms.stride;
+    const double* const gz = gy + terms.stride;
+    Eigen::Vector3d total = Eigen::Vector3d::Zero();
+    Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();
+    for (std::size_t slot = 0; slot < terms.stride; ++slot) {
+        const int source = terms.source[slot];
+        if (source < 0) {
+            continue;
+        }
+        const auto& neighbour = neighbours[static_cast<std::size_t>(source)];
+        const Eigen::Vector3d g(gx[slot], gy[slot], gz[slot]);
+        s.forces.col(static_cast<Eigen::Index>(neighbour.index)) -= g;
+        total += g;
+        virial.noalias() += neighbour.vector * g.transpose();
+    }
+    s.forces.col(static_cast<Eigen::Index>(i)) += total;
+    s.virial -= virial;
 }
 
 void reset_accumulators(State& state, std::size_t atoms) {
@@ -244,15 +272,21 @@ void prepare(const FeatureCalculator& calculator, const engine::System& system, 
 
 namespace {
 
-// One centre's density from its pair terms (already in the scratch).
-void centre_density(const Tables& t, const State& state, std::span<const engine::Neighbour> neighbours,
-                           const ThreadScratch& s, double* c) {
-    std::fill_n(c, t.layout.density_size, 0.0);
-    for (std::size_t j = 0; j < neighbours.size(); ++j) {
-        const auto& neighbour = neighbours[j];
-        const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
-        detail::accumulate_density(t.context, pair_terms(t, s, neighbour, j, false), c + t.layout.density_row(a, 0));
-    }
+// The neighbour terms of centre i in the thread's CentreTerms (∇Y only when `gradients`).
+void evaluate_centre(const Tables& t, const State& state, std::size_t i, ThreadScratch& s, bool gradients) {
+    detail::evaluate_centre(t.layout, t.harmonics, t.radial, state.neighbours.neighbours(i), state.channels.data(),
+                            gradients, i, s.terms);
+}
+
+// One centre's density from the terms evaluate_centre() left in the scratch.
+void centre_density(const Tables& t, const ThreadScratch& s, double* c) {
+    detail::centre_density(t.layout, t.radial, s.terms, c);
+}
+
+// Forces and virial of centre i's pairs from the adjoint ∂E/∂c(i) (terms with gradients).
+void centre_backward(const Tables& t, const State& state, std::size_t i, ThreadScratch& s, const double* adjoint) {
+    detail::centre_pair_gradients(t.layout, t.radial, adjoint, s.terms);
+    scatter_centre(s, i, state.neighbours.neighbours(i));
 }
 
 }  // namespace
@@ -269,10 +303,9 @@ void FeatureCalculator::compute(const engine::System& system, FeatureWorkspace& 
 
     for_each_centre(atoms, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, layout.size);
-        const auto neighbours = state.neighbours.neighbours(i);
-        evaluate_pairs(t, neighbours, s, false, i);
+        evaluate_centre(t, state, i, s, false);
         double* c = state.density.data() + i * layout.density_size;
-        centre_density(t, state, neighbours, s, c);
+        centre_density(t, s, c);
         detail::local_features(t.context, c, features.row(static_cast<Eigen::Index>(i)).data(), s.local.data());
     });
     state.densities_ready = true;
@@ -308,19 +341,11 @@ void adjoint_pass(const Tables& t, State& state, std::size_t feature_count, Row&
     if (layout.mp_message_size == 0) {
         for_each_centre(state.atoms, [&](std::size_t i) {
             ThreadScratch& s = local_scratch(state, t, feature_count);
-            const auto neighbours = state.neighbours.neighbours(i);
-            evaluate_pairs(t, neighbours, s, true, i);
+            evaluate_centre(t, state, i, s, true);
             const double* c = state.density.data() + i * d;
             std::fill_n(s.adjoint.data(), d, 0.0);
             detail::local_backward(t.context, c, row(i), s.adjoint.data(), s.local.data());
-            for (std::size_t j = 0; j < neighbours.size(); ++j) {
-                const auto& neighbour = neighbours[j];
-                const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
-                const auto gradient = detail::pair_gradient(t.context, pair_terms(t, s, neighbour, j, true),
-                                                            s.adjoint.data() + layout.density_row(a, 0),
-                                                            layout.n_pad, layout.l_max);
-                scatter_pair(s, i, neighbour, gradient);
-            }
+            centre_backward(t, state, i, s, s.adjoint.data());
         });
         collect_accumulators(state, forces, virial);
         return;
@@ -432,32 +457,43 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
     if (features != nullptr) {
         features->resize(static_cast<Eigen::Index>(state.atoms), static_cast<Eigen::Index>(f));
     }
+    // Without ν = 3 the adjoint comes straight from the weights as matrices (linear_matrices), and
+    // the features are formed only when the caller asks for them.
+    const bool matrices = layout.nu3.empty();
+    const std::size_t matrix_size = detail::linear_matrices_size(layout);
+    if (matrices) {
+        state.linear.resize(species() * matrix_size);
+        for (std::size_t channel = 0; channel < species(); ++channel) {
+            detail::linear_matrices(layout, state.weight_rows.data() + channel * f, state.linear.data() + channel * matrix_size);
+        }
+    }
     reset_accumulators(state, state.atoms);
     const std::size_t d = layout.density_size;
     for_each_centre(state.atoms, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, f);
-        const auto neighbours = state.neighbours.neighbours(i);
-        evaluate_pairs(t, neighbours, s, true, i);
+        evaluate_centre(t, state, i, s, true);
         double* c = state.density.data() + i * d;
-        centre_density(t, state, neighbours, s, c);
-        double* x = features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
-        detail::local_features(t.context, c, x, s.local.data());
+        centre_density(t, s, c);
         const double* w = weight_row(i);
-        double energy = 0.0;
-        for (std::size_t k = 0; k < f; ++k) {
-            energy += w[k] * x[k];
+        if (matrices) {
+            const double* m = state.linear.data() + static_cast<std::size_t>(state.channels[i]) * matrix_size;
+            const double energy = detail::linear_local_adjoint(layout, m, w, c, s.adjoint.data());
+            if (features != nullptr) {
+                detail::local_features(t.context, c, features->row(static_cast<Eigen::Index>(i)).data(), s.local.data());
+            }
+            s.energy += energy;
+        } else {
+            double* x = features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
+            detail::local_features(t.context, c, x, s.local.data());
+            double energy = 0.0;
+            for (std::size_t k = 0; k < f; ++k) {
+                energy += w[k] * x[k];
+            }
+            s.energy += energy;
+            std::fill_n(s.adjoint.data(), d, 0.0);
+            detail::local_backward(t.context, c, w, s.adjoint.data(), s.local.data());
         }
-        s.energy += energy;
-        std::fill_n(s.adjoint.data(), d, 0.0);
-        detail::local_backward(t.context, c, w, s.adjoint.data(), s.local.data());
-        for (std::size_t j = 0; j < neighbours.size(); ++j) {
-            const auto& neighbour = neighbours[j];
-            const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
-            const auto gradient = detail::pair_gradient(t.context, pair_terms(t, s, neighbour, j, true),
-                                                        s.adjoint.data() + layout.density_row(a, 0), layout.n_pad,
-                                                        layout.l_max);
-            scatter_pair(s, i, neighbour, gradient);
-        }
+        centre_backward(t, state, i, s, s.adjoint.data());
     });
     state.densities_ready = true;
     return collect_accumulators(state, forces, virial);
@@ -558,10 +594,9 @@ void FeatureCalculator::compute_equivariant(const engine::System& system, Featur
     blocks.resize(static_cast<Eigen::Index>(state.atoms * width), static_cast<Eigen::Index>(entries.size()));
     for_each_centre(state.atoms, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, entries.size() * width);
-        const auto neighbours = state.neighbours.neighbours(i);
-        evaluate_pairs(t, neighbours, s, false, i);
+        evaluate_centre(t, state, i, s, false);
         double* c = state.density.data() + i * layout.density_size;
-        centre_density(t, state, neighbours, s, c);
+        centre_density(t, s, c);
         detail::equivariant_features(t.context, lambda, entries, c, s.features.data());
         for (std::size_t mu = 0; mu < width; ++mu) {
             for (std::size_t f = 0; f < entries.size(); ++f) {

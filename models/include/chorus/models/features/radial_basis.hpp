@@ -99,6 +99,11 @@ public:
     // values.size() and derivatives.size() must be ≥ size() (not checked: hot path).
     void compute(double r, std::span<double> values, std::span<double> derivatives) const;
 
+    // The same for n = r.size() distances at once, component-major for kernels that vectorise
+    // over neighbours: values[f·n + i], derivatives[f·n + i]. Both spans ≥ size()·n (not checked).
+    void compute_components(std::span<const double> r, std::span<double> values,
+                            std::span<double> derivatives) const;
+
 private:
     void tabulate(const LaplacianEigenstateBasis& basis, const CosineCutoff& cutoff, int cells_in_width);
     double midpoint_error(const LaplacianEigenstateBasis& basis, const CosineCutoff& cutoff) const;

@@ -74,6 +74,14 @@ public:
                                 std::span<const double> z, std::span<double> values,
                                 std::span<double> gradients) const;
 
+    // Component-major ("transposed") batch for kernels that vectorise over neighbours: with
+    // n = x.size() points, values[lm·n + i] and, unless `gradients` is empty,
+    // gradients[(d·size() + lm)·n + i]. Points are processed in groups of
+    // component_batch_width; n must be a multiple of it (pad with any non-zero vector).
+    static constexpr std::size_t component_batch_width = 4;
+    void compute_components(std::span<const double> x, std::span<const double> y, std::span<const double> z,
+                            std::span<double> values, std::span<double> gradients) const;
+
 private:
     int l_max_;
     // Per (l, m ≥ 0), triangular index l(l+1)/2 + m:

@@ -1,0 +1,221 @@
+#include "centre_terms.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "chorus/error.hpp"
+#include "simd_lanes.hpp"
+
+namespace chorus::models::features::detail {
+namespace {
+
+constexpr std::size_t kLanes = kLaneCount;
+static_assert(kSlotGroup % kLanes == 0, "species runs must hold whole SIMD groups");
+
+template <typename T>
+void grow(std::vector<T>& buffer, std::size_t size) {
+    if (buffer.size() < size) {
+        buffer.resize(size);
+    }
+}
+
+std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// Sizes shared by the kernels, flattened so that the multi-versioned functions see plain data.
+struct KernelShape {
+    std::size_t stride;     // slots per table row
+    int species;
+    int l_max;
+    int n_pad;
+    std::size_t lm_stride;  // density: species · n_pad
+    std::size_t lm_count;   // (l_max+1)²
+    std::array<std::size_t, max_supported_l + 2> radial_offset;  // per l
+    std::array<int, max_supported_l + 1> radial_count;           // n_max(l)
+    const std::size_t* block;
+};
+
+KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radial, const CentreTerms& terms) {
+    KernelShape shape{terms.stride, layout.species, layout.l_max, layout.n_pad, layout.lm_stride, layout.lm_size,
+                      {}, {}, terms.block.data()};
+    for (int l = 0; l <= layout.l_max; ++l) {
+        shape.radial_offset[static_cast<std::size_t>(l)] = radial.offset(l);
+        shape.radial_count[static_cast<std::size_t>(l)] = std::min(radial.n_max(l), layout.n_pad);
+    }
+    return shape;
+}
+
+// c[lm][a][n] = Σ_j Y[lm][j] g[l,n][j]: for each (lm, four n) a dot product over the species run,
+// kept in per-lane partial sums (the lanes are summed once at the end).
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
+void density_kernel(const KernelShape& s, const double* harmonics, const double* radial, double* c) {
+    for (std::size_t k = 0; k < s.lm_count * s.lm_stride; ++k) {
+        c[k] = 0.0;
+    }
+    for (int a = 0; a < s.species; ++a) {
+        const std::size_t begin = s.block[a];
+        const std::size_t end = s.block[a + 1];
+        if (begin == end) {
+            continue;
+        }
+        for (int l = 0; l <= s.l_max; ++l) {
+            const int n_max = s.radial_count[static_cast<std::size_t>(l)];
+            const double* const g = radial + s.radial_offset[static_cast<std::size_t>(l)] * s.stride;
+            for (std::size_t lm = static_cast<std::size_t>(l * l); lm < static_cast<std::size_t>((l + 1) * (l + 1));
+                 ++lm) {
+                const double* const y = harmonics + lm * s.stride;
+                double* const out = c + lm * s.lm_stride + static_cast<std::size_t>(a * s.n_pad);
+                int n = 0;
+                for (; n + 4 <= n_max; n += 4) {
+                    const double* const g0 = g + static_cast<std::size_t>(n) * s.stride;
+                    const double* const g1 = g0 + s.stride;
+                    const double* const g2 = g1 + s.stride;
+                    const double* const g3 = g2 + s.stride;
+                    Lanes acc0{}, acc1{}, acc2{}, acc3{};
+                    for (std::size_t j = begin; j < end; j += kLanes) {
+                        const Lanes yj = load_lanes(y + j);
+                        acc0 += yj * load_lanes(g0 + j);
+                        acc1 += yj * load_lanes(g1 + j);
+                        acc2 += yj * load_lanes(g2 + j);
+                        acc3 += yj * load_lanes(g3 + j);
+                    }
+                    out[n] = sum_lanes(acc0);
+                    out[n + 1] = sum_lanes(acc1);
+                    out[n + 2] = sum_lanes(acc2);
+                    out[n + 3] = sum_lanes(acc3);
+                }
+                for (; n < n_max; ++n) {
+                    const double* const g0 = g + static_cast<std::size_t>(n) * s.stride;
+                    Lanes acc{};
+                    for (std::size_t j = begin; j < end; j += kLanes) {
+                        acc += load_lanes(y + j) * load_lanes(g0 + j);
+                    }
+                    out[n] = sum_lanes(acc);
+                }
+            }
+        }
+    }
+}
+
+// For kLanes neighbours at a time: G_lm and G'_lm by contracting the adjoint over n, then the
+// reduction over lm into the along-r̂ and ∇Y parts. Everything is element-wise over neighbours.
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
+void pair_gradient_kernel(const KernelShape& s, const double* adjoint, const double* x, const double* y,
+                          const double* z, const double* distance, const double* harmonics,
+                          const double* harmonic_gradients, const double* radial, const double* radial_derivatives,
+                          double* out) {
+    const std::size_t stride = s.stride;
+    const double* const dy_x = harmonic_gradients;
+    const double* const dy_y = dy_x + s.lm_count * stride;
+    const double* const dy_z = dy_y + s.lm_count * stride;
+    for (int a = 0; a < s.species; ++a) {
+        const double* const adjoint_a = adjoint + static_cast<std::size_t>(a * s.n_pad);
+        for (std::size_t j = s.block[a]; j < s.block[a + 1]; j += kLanes) {
+            Lanes along{}, across_x{}, across_y{}, across_z{};
+            for (int l = 0; l <= s.l_max; ++l) {
+                const int n_max = s.radial_count[static_cast<std::size_t>(l)];
+                const double* const g = radial + s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
+                const double* const dg = radial_derivatives + s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
+                for (std::size_t lm = static_cast<std::size_t>(l * l); lm < static_cast<std::size_t>((l + 1) * (l + 1));
+                     ++lm) {
+                    const double* const row = adjoint_a + lm * s.lm_stride;
+                    Lanes value{}, slope{};
+                    for (int n = 0; n < n_max; ++n) {
+                        const double w = row[n];
+                        value += w * load_lanes(g + static_cast<std::size_t>(n) * stride);
+                        slope += w * load_lanes(dg + static_cast<std::size_t>(n) * stride);
+                    }
+                    const std::size_t at = lm * stride + j;
+                    along += slope * load_lanes(harmonics + at);
+                    across_x += value * load_lanes(dy_x + at);
+                    across_y += value * load_lanes(dy_y + at);
+                    across_z += value * load_lanes(dy_z + at);
+                }
+            }
+            const Lanes radial_part = along / load_lanes(distance + j);
+            store_lanes(out + j, radial_part * load_lanes(x + j) + across_x);
+            store_lanes(out + stride + j, radial_part * load_lanes(y + j) + across_y);
+            store_lanes(out + 2 * stride + j, radial_part * load_lanes(z + j) + across_z);
+        }
+    }
+}
+
+}  // namespace
+
+void evaluate_centre(const FeatureLayout& layout, const SphericalHarmonics& harmonics,
+                     const SplinedRadialBasis& radial, std::span<const engine::Neighbour> neighbours,
+                     const int* channels, bool gradients, std::size_t centre, CentreTerms& terms) {
+    const auto species = static_cast<std::size_t>(layout.species);
+    terms.block.assign(species + 1, 0);
+    terms.fill.assign(species, 0);
+    for (const auto& neighbour : neighbours) {
+        ++terms.fill[static_cast<std::size_t>(channels[neighbour.index])];
+    }
+    for (std::size_t a = 0; a < species; ++a) {
+        terms.block[a + 1] = terms.block[a] + round_up(terms.fill[a], kSlotGroup);
+        terms.fill[a] = terms.block[a];
+    }
+    // The harmonics are evaluated in groups of their own batch width; slots past the last
+    // species run are padding as well.
+    const std::size_t stride = round_up(std::max<std::size_t>(terms.block[species], 1),
+                                        SphericalHarmonics::component_batch_width);
+    terms.stride = stride;
+    grow(terms.source, stride);
+    grow(terms.x, stride);
+    grow(terms.y, stride);
+    grow(terms.z, stride);
+    grow(terms.distance, stride);
+    // Padding: a dummy neighbour on the cutoff sphere, where every g_nl and g'_nl vanish.
+    const double cutoff = radial.cutoff();
+    std::fill_n(terms.source.begin(), stride, -1);
+    std::fill_n(terms.x.begin(), stride, 0.0);
+    std::fill_n(terms.y.begin(), stride, 0.0);
+    std::fill_n(terms.z.begin(), stride, cutoff);
+    std::fill_n(terms.distance.begin(), stride, cutoff);
+    for (std::size_t j = 0; j < neighbours.size(); ++j) {
+        const auto& neighbour = neighbours[j];
+        if (!(neighbour.distance > 0.0)) {
+            throw InputError("features: atoms " + std::to_string(centre) + " and " + std::to_string(neighbour.index) +
+                             " sit on top of each other (distance 0); fix the structure");
+        }
+        const std::size_t slot = terms.fill[static_cast<std::size_t>(channels[neighbour.index])]++;
+        terms.source[slot] = static_cast<int>(j);
+        terms.x[slot] = neighbour.vector[0];
+        terms.y[slot] = neighbour.vector[1];
+        terms.z[slot] = neighbour.vector[2];
+        terms.distance[slot] = neighbour.distance;
+    }
+
+    const std::size_t lm = harmonics.size();
+    grow(terms.harmonics, lm * stride);
+    grow(terms.radial, radial.size() * stride);
+    grow(terms.radial_derivatives, radial.size() * stride);
+    const std::span<const double> x(terms.x.data(), stride);
+    const std::span<const double> y(terms.y.data(), stride);
+    const std::span<const double> z(terms.z.data(), stride);
+    if (gradients) {
+        grow(terms.harmonic_gradients, 3 * lm * stride);
+        harmonics.compute_components(x, y, z, {terms.harmonics.data(), lm * stride},
+                                     {terms.harmonic_gradients.data(), 3 * lm * stride});
+    } else {
+        harmonics.compute_components(x, y, z, {terms.harmonics.data(), lm * stride}, {});
+    }
+    radial.compute_components({terms.distance.data(), stride}, terms.radial, terms.radial_derivatives);
+}
+
+void centre_density(const FeatureLayout& layout, const SplinedRadialBasis& radial, const CentreTerms& terms,
+                    double* c) {
+    const KernelShape shape = shape_of(layout, radial, terms);
+    density_kernel(shape, terms.harmonics.data(), terms.radial.data(), c);
+}
+
+void centre_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis& radial, const double* adjoint,
+                           CentreTerms& terms) {
+    const KernelShape shape = shape_of(layout, radial, terms);
+    grow(terms.pair_gradients, 3 * terms.stride);
+    pair_gradient_kernel(shape, adjoint, terms.x.data(), terms.y.data(), terms.z.data(), terms.distance.data(),
+                         terms.harmonics.data(), terms.harmonic_gradients.data(), terms.radial.data(),
+                         terms.radial_derivatives.data(), terms.pair_gradients.data());
+}
+
+}  // namespace chorus::models::features::detail
