@@ -11,6 +11,7 @@
 
 #include "chorus/error.hpp"
 #include "chorus/models/lennard_jones.hpp"
+#include "chorus/models/linear_committee.hpp"
 #include "chorus/models/model_file_object.hpp"
 
 namespace chorus::models {
@@ -22,6 +23,7 @@ public:
         // The kinds chorus ships. A new model family adds its line here.
         factories_.emplace("lennard-jones", &lennard_jones_from_json);
         factories_.emplace("lennard-jones-committee", &lennard_jones_committee_from_json);
+        factories_.emplace("linear-committee", &linear_committee_from_json);  // linear_committee.hpp
     }
 
     void add(std::string kind, ModelFactory factory) {

@@ -50,6 +50,8 @@ public:
         define_version();
         define_bench();
         define_reweight();  // `chorus reweight` (reweight_command.hpp)
+        define_train();     // `chorus train` (train_command.hpp)
+        define_eval();      // `chorus eval` (eval_command.hpp)
     }
 
     CLI::App& app() { return app_; }
@@ -63,6 +65,12 @@ public:
         }
         if (reweight_app_->parsed()) {
             return reweight_;
+        }
+        if (train_app_->parsed()) {
+            return train_;
+        }
+        if (eval_app_->parsed()) {
+            return eval_;
         }
         return VersionCommand{};
     }
@@ -159,6 +167,31 @@ private:
         reweight_app_->add_option("--json", reweight_.json_path, "also write all results as JSON here ('-': stdout)");
     }
 
+    // `chorus train` and `chorus eval` (train_command.hpp, eval_command.hpp).
+    void define_train() {
+        train_app_ = app_.add_subcommand("train", "train a calibrated linear committee on labelled extxyz data");
+        train_app_->add_option("--data", train_.data_paths, "labelled extxyz file (energy, forces, stress); repeatable")
+            ->required()
+            ->check(CLI::ExistingFile);
+        train_app_->add_option("--config", train_.config_path, "training configuration JSON (default: built-in)")
+            ->check(CLI::ExistingFile);
+        train_app_->add_option("--out", train_.out_path, "model file to write")->required();
+        train_app_->add_option("--seed", train_.seed, "seed of the split and the committee subsets");
+        train_app_->add_option("--threads", train_.threads, "threads (default: all cores; 1 is bit-for-bit reproducible)")
+            ->check(CLI::Range(1, 4096));
+    }
+
+    void define_eval() {
+        eval_app_ = app_.add_subcommand("eval", "errors and calibration of a model on labelled extxyz data");
+        eval_app_->add_option("--model", eval_.model_path, "model file")->required();
+        eval_app_->add_option("data", eval_.data_paths, "labelled extxyz files")->required()->check(CLI::ExistingFile);
+        eval_app_->add_option("--json", eval_.json_path, "write per-frame predictions and the summary here");
+        eval_app_->add_option("--plot", eval_.plot_directory, "write parity and calibration plots (PNG) here");
+        eval_app_->add_option("--subset", eval_.subset,
+                              "frames of the split recorded by `chorus train` for this file: train, validation, test, all")
+            ->check(CLI::IsMember({"all", "train", "validation", "test"}));
+    }
+
     static void add_log_level(CLI::App& command, std::string& target) {
         command.add_option("--log-level", target, "trace, debug, info, warn or error")
             ->check(CLI::IsMember(names_of(log_level_names)));
@@ -208,6 +241,10 @@ private:
     CLI::Option* retry_for_ = nullptr;
     CLI::App* reweight_app_ = nullptr;
     ReweightSettings reweight_;
+    CLI::App* train_app_ = nullptr;
+    TrainCommandSettings train_;
+    CLI::App* eval_app_ = nullptr;
+    EvalCommandSettings eval_;
 
     ServeSettings serve_;
     std::vector<std::string> connect_;

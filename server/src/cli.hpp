@@ -6,12 +6,15 @@
 #include <variant>
 #include <vector>
 
+#include "eval_command.hpp"      // EvalCommandSettings (`chorus eval`)
 #include "reweight_command.hpp"  // ReweightSettings (`chorus reweight`)
+#include "train_command.hpp"     // TrainCommandSettings (`chorus train`)
 #include "settings.hpp"
 
 namespace chorus::server {
 
-using Command = std::variant<ServeSettings, RoundtripBenchSettings, VersionCommand, ReweightSettings>;
+using Command = std::variant<ServeSettings, RoundtripBenchSettings, VersionCommand, ReweightSettings,
+                             TrainCommandSettings, EvalCommandSettings>;
 
 // Parses `args` (without the program name). Throws CLI::ParseError (including CLI::CallForHelp)
 // for bad flags and ConfigError for values CLI11 cannot judge (addresses, species).

@@ -7,8 +7,10 @@
 #include "bench_roundtrip.hpp"
 #include "chorus/error.hpp"
 #include "cli.hpp"
+#include "eval_command.hpp"
 #include "reweight_command.hpp"
 #include "serve.hpp"
+#include "train_command.hpp"
 
 namespace chorus::server {
 
@@ -26,6 +28,15 @@ int run_program(int argc, char** argv) {
         }
         if (const auto* reweight = std::get_if<ReweightSettings>(&*parsed.command)) {
             return run_reweight(*reweight, std::cout, std::cerr);
+        }
+        if (const auto* train = std::get_if<TrainCommandSettings>(&*parsed.command)) {
+            TrainCommandSettings recorded = *train;  // the model file records how it was made
+            recorded.command_line.assign(argv, argv + argc);
+            recorded.command_line.front() = "chorus";  // not the build directory it happened to run from
+            return run_train(recorded, std::cout);
+        }
+        if (const auto* eval = std::get_if<EvalCommandSettings>(&*parsed.command)) {
+            return run_eval(*eval, std::cout);
         }
         std::puts(version_text().c_str());
         return 0;

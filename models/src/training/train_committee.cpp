@@ -1,0 +1,253 @@
+#include "chorus/models/training/train_committee.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <sstream>
+
+#include "chorus/error.hpp"
+#include "chorus/models/features/feature_calculator.hpp"
+
+namespace chorus::models::training {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Feature blocks of one species, by correlation order: the runs of equal name prefix ("nu1",
+// "ps", "bs", "mp"), which feature_settings.hpp lists contiguously.
+struct OrderBlock {
+    std::string order;
+    Eigen::Index end = 0;  // exclusive, within one species' F features
+};
+
+std::vector<OrderBlock> order_blocks(const std::vector<std::string>& names) {
+    std::vector<OrderBlock> blocks;
+    for (std::size_t j = 0; j < names.size(); ++j) {
+        const std::string order = names[j].substr(0, names[j].find(':'));
+        if (blocks.empty() || blocks.back().order != order) {
+            blocks.push_back({order, 0});
+        }
+        blocks.back().end = static_cast<Eigen::Index>(j + 1);
+    }
+    return blocks;
+}
+
+RegularisationLayout layout_for(const TrainSettings& settings, Eigen::Index species, Eigen::Index features,
+                                const std::vector<OrderBlock>& blocks) {
+    RegularisationLayout layout;
+    layout.baseline_columns = species;
+    for (Eigen::Index s = 0; s < species; ++s) {
+        for (const OrderBlock& block : blocks) {
+            layout.block_ends.push_back(species + s * features + block.end);
+            const auto found = settings.order_lambdas.find(block.order);
+            layout.block_lambdas.push_back(found == settings.order_lambdas.end() ? 1.0 : found->second);
+        }
+    }
+    return layout;
+}
+
+// The weighted rows of one structure (train_committee.hpp, step 1).
+struct StructureRows {
+    Eigen::MatrixXd design;
+    Eigen::VectorXd targets;
+    Eigen::VectorXd weights;
+};
+
+class RowBuilder {
+public:
+    RowBuilder(const features::FeatureCalculator& calculator, const ExpectedErrors& errors)
+        : calculator_(calculator), workspace_(calculator.workspace()), errors_(errors) {}
+
+    const StructureRows& rows(const LabelledFrame& labelled) {
+        const Frame& frame = labelled.frame;
+        const auto species = static_cast<Eigen::Index>(calculator_.species());
+        const auto columns = species + static_cast<Eigen::Index>(calculator_.size()) * species;
+        const auto atoms = static_cast<Eigen::Index>(frame.system.size());
+        const double n = static_cast<double>(atoms);
+        const bool energy = errors_.energy_per_atom > 0.0 && frame.energy.has_value();
+        const bool forces = errors_.force > 0.0 && frame.forces.has_value();
+        const bool virial = errors_.virial_per_atom > 0.0 && frame.virial.has_value() && frame.system.periodic();
+        if (!energy && !forces) {
+            throw InputError("frame " + std::to_string(labelled.index) + " of data file " +
+                             std::to_string(labelled.file) + " (line " + std::to_string(frame.line) +
+                             ") has neither an energy nor forces to train on; label it or remove it");
+        }
+        calculator_.design(frame.system, workspace_, design_);
+        const Eigen::Index count = (energy ? 1 : 0) + (forces ? 3 * atoms : 0) + (virial ? 9 : 0);
+        rows_.design.setZero(count, columns);
+        rows_.targets.resize(count);
+        rows_.weights.resize(count);
+        Eigen::Index row = 0;
+        if (energy) {
+            for (const int z : frame.system.atomic_numbers()) {
+                rows_.design(row, calculator_.settings().channel(z)) += 1.0 / n;
+            }
+            rows_.design.row(row).tail(columns - species) = design_.energy.transpose() / n;
+            rows_.targets[row] = *frame.energy / n;
+            rows_.weights[row] = 1.0 / (errors_.energy_per_atom * errors_.energy_per_atom);
+            ++row;
+        }
+        if (forces) {
+            rows_.design.block(row, species, 3 * atoms, columns - species) = design_.forces;
+            rows_.targets.segment(row, 3 * atoms) = frame.forces->reshaped();
+            rows_.weights.segment(row, 3 * atoms).setConstant(1.0 / (errors_.force * errors_.force));
+            row += 3 * atoms;
+        }
+        if (virial) {
+            rows_.design.block(row, species, 9, columns - species) = design_.virial / n;
+            // Row 3α + β holds W_αβ (StructureDesign); Eigen is column major, so transpose first.
+            const Eigen::Matrix3d transposed = frame.virial->transpose();
+            rows_.targets.segment(row, 9) = transposed.reshaped() / n;
+            rows_.weights.segment(row, 9).setConstant(1.0 / (errors_.virial_per_atom * errors_.virial_per_atom));
+        }
+        return rows_;
+    }
+
+private:
+    const features::FeatureCalculator& calculator_;
+    features::FeatureWorkspace workspace_;
+    ExpectedErrors errors_;
+    features::StructureDesign design_;
+    StructureRows rows_;
+};
+
+std::vector<const Frame*> frames_of(const std::vector<LabelledFrame>& frames, const std::vector<std::size_t>& indices) {
+    std::vector<const Frame*> selected;
+    selected.reserve(indices.size());
+    for (const std::size_t i : indices) {
+        selected.push_back(&frames[i].frame);
+    }
+    return selected;
+}
+
+engine::CalibrationReport calibrate(const std::vector<FramePrediction>& predictions, CalibrationTarget target,
+                                    std::size_t members) {
+    std::vector<double> residuals, spreads;
+    for (const FramePrediction& p : predictions) {
+        if (target == CalibrationTarget::energies) {
+            if (p.reference_energy) {
+                residuals.push_back(*p.reference_energy - p.energy);
+                spreads.push_back(p.energy_sigma);
+            }
+            continue;
+        }
+        if (p.reference_forces) {
+            const Eigen::Matrix3Xd residual = *p.reference_forces - p.forces;
+            residuals.insert(residuals.end(), residual.data(), residual.data() + residual.size());
+            spreads.insert(spreads.end(), p.force_sigma.data(), p.force_sigma.data() + p.force_sigma.size());
+        }
+    }
+    return engine::calibrate_alpha(residuals, spreads, members);
+}
+
+}  // namespace
+
+std::vector<int> species_in(const std::vector<LabelledFrame>& frames) {
+    std::set<int> species;
+    for (const auto& labelled : frames) {
+        species.insert(labelled.frame.system.atomic_numbers().begin(), labelled.frame.system.atomic_numbers().end());
+    }
+    return {species.begin(), species.end()};
+}
+
+TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, const DataSplit& split,
+                                      const TrainSettings& settings, const ProgressCallback& progress) {
+    const auto say = [&progress](const std::string& line) {
+        if (progress) {
+            progress(line);
+        }
+    };
+    features::FeatureSettings feature_settings = settings.features;
+    if (feature_settings.species.empty()) {
+        feature_settings.species = species_in(frames);
+    }
+    const features::FeatureCalculator calculator(feature_settings);
+    const auto species = static_cast<Eigen::Index>(calculator.species());
+    const auto features = static_cast<Eigen::Index>(calculator.size());
+    const Eigen::Index columns = species + species * features;
+    const RegularisationLayout layout = layout_for(settings, species, features, order_blocks(calculator.names()));
+
+    TrainingResult result;
+    TrainingReport& report = result.report;
+    report.feature_count = static_cast<std::size_t>(features);
+    report.weight_count = static_cast<std::size_t>(columns);
+
+    // Steps 1–2: rows of every training and validation structure, streamed into normal equations.
+    const auto design_start = Clock::now();
+    CommitteeNormalEquations training(columns, split.train.size(),
+                                      {.members = settings.members, .fraction = settings.member_fraction, .seed = settings.seed});
+    NormalEquations validation(columns);
+    RowBuilder builder(calculator, settings.expected_errors);
+    const std::size_t total = split.train.size() + split.validation.size();
+    auto last_report = Clock::now();
+    for (std::size_t done = 0; done < total; ++done) {
+        const bool is_training = done < split.train.size();
+        const std::size_t frame = is_training ? split.train[done] : split.validation[done - split.train.size()];
+        const StructureRows& rows = builder.rows(frames[frame]);
+        if (is_training) {
+            training.add_structure(done, rows.design, rows.targets, rows.weights);
+        } else {
+            validation.add_rows(rows.design, rows.targets, rows.weights);
+        }
+        if (done + 1 == total || seconds_since(last_report) > 5.0) {
+            last_report = Clock::now();
+            std::ostringstream line;
+            line.precision(3);
+            line << "rows: " << done + 1 << "/" << total << " structures (" << seconds_since(design_start) << " s)";
+            say(line.str());
+        }
+    }
+    report.design_seconds = seconds_since(design_start);
+
+    // Step 3: λ on validation, then every member at that λ.
+    const auto solve_start = Clock::now();
+    report.selection = select_regulariser(training.all(), validation, layout, settings.grid);
+    {
+        std::ostringstream line;
+        line << "regulariser: lambda " << report.selection.lambda << " (validation loss "
+             << report.selection.validation_loss << ")" << (report.selection.at_grid_edge ? " AT GRID EDGE" : "");
+        say(line.str());
+    }
+    const CommitteeWeights committee = solve_committee(training, layout, report.selection.lambda);
+    report.solve_seconds = seconds_since(solve_start);
+
+    LinearCommitteeParameters& parameters = result.parameters;
+    parameters.features = feature_settings;
+    const auto members = static_cast<Eigen::Index>(settings.members);
+    parameters.baselines = committee.members.topRows(species);
+    for (Eigen::Index k = 0; k < members; ++k) {
+        Eigen::MatrixXd weights(species, features);
+        for (Eigen::Index s = 0; s < species; ++s) {
+            weights.row(s) = committee.members.col(k).segment(species + s * features, features).transpose();
+        }
+        parameters.weights.push_back(std::move(weights));
+    }
+
+    // Step 4: α on validation (uncalibrated model first).
+    parameters.alpha = 1.0;
+    {
+        const LinearCommittee uncalibrated(parameters);
+        report.calibration = calibrate(predict_frames(uncalibrated, frames_of(frames, split.validation)),
+                                       settings.calibrate_on, settings.members);
+    }
+    parameters.alpha = report.calibration.alpha;
+    {
+        std::ostringstream line;
+        line << "calibration: alpha " << report.calibration.alpha
+             << (report.calibration.clamped ? " (CLAMPED: alpha^2 <= 0, the spread is far larger than the errors)" : "");
+        say(line.str());
+    }
+
+    // Step 5: errors of the calibrated model on every set.
+    const LinearCommittee model(parameters);
+    report.train = summarise_errors(predict_frames(model, frames_of(frames, split.train)));
+    report.validation = summarise_errors(predict_frames(model, frames_of(frames, split.validation)));
+    report.test = summarise_errors(predict_frames(model, frames_of(frames, split.test)));
+    return result;
+}
+
+}  // namespace chorus::models::training
