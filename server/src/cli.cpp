@@ -118,7 +118,16 @@ private:
         roundtrip_app_ = bench->add_subcommand(
             "roundtrip", "time POSDATA+GETFORCE round trips against an in-process i-PI stand-in");
         roundtrip_app_->add_option("--model", bench_model_, "model file (default: built-in Lennard-Jones argon)");
-        roundtrip_app_->add_option("--atoms", bench_.atoms, "atoms in the argon box")->check(CLI::Range(2, 1'000'000));
+        auto* atoms = roundtrip_app_->add_option("--atoms", bench_.atoms, "atoms in the argon box")
+                          ->check(CLI::Range(2, 1'000'000));
+        roundtrip_app_->add_option("--structure", bench_structure_,
+                                   "time the first frame of this extxyz file (species from the file) instead of argon")
+            ->check(CLI::ExistingFile)
+            ->excludes(atoms);
+        roundtrip_app_->add_option("--replicate", bench_.replicate,
+                                   "N: time the N×N×N supercell of the (periodic) structure")
+            ->check(CLI::Range(1, 100));
+        roundtrip_app_->add_option("--threads", bench_.threads, "evaluation threads")->check(CLI::Range(1, 4096));
         roundtrip_app_->add_option("--calls", bench_.calls, "round trips per transport")
             ->check(CLI::Range(1, 10'000'000));
         roundtrip_app_->add_option("--transport", transport_, "unix, tcp or both")
@@ -229,6 +238,9 @@ private:
         if (!bench_json_.empty()) {
             settings.json_path = bench_json_;
         }
+        if (!bench_structure_.empty()) {
+            settings.structure_path = bench_structure_;
+        }
         settings.extras = extras_names.at(bench_extras_);
         settings.unix_transport = transport_ != "tcp";
         settings.tcp_transport = transport_ != "unix";
@@ -259,6 +271,7 @@ private:
     RoundtripBenchSettings bench_;
     std::string bench_model_;
     std::string bench_json_;
+    std::string bench_structure_;
     std::string transport_ = "both";
     std::string bench_extras_ = "full";
 };

@@ -35,6 +35,9 @@ struct ServeSettings {
 struct RoundtripBenchSettings {
     std::optional<std::string> model_path;  // nullopt: the built-in Lennard-Jones argon committee
     int atoms = 192;
+    std::optional<std::string> structure_path;  // --structure: first frame of an extxyz file instead of argon
+    int replicate = 1;                          // copies of the structure along each lattice vector
+    int threads = 1;                            // evaluation threads
     int calls = 2000;
     bool unix_transport = true;
     bool tcp_transport = true;
