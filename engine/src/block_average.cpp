@@ -67,8 +67,8 @@ BlockAverage block_average(const Eigen::Ref<const Eigen::VectorXd>& series) {
     std::vector<double> statistic(count + 1, 0.0);
     for (std::size_t j = count; j-- > 0;) {
         const BlockingLevel& level = result.levels[j];
-        statistic[j] = statistic[j + 1] + static_cast<double>(level.blocks) * level.lag1_correlation *
-                                              level.lag1_correlation;
+        statistic[j] = statistic[j + 1] +
+                       static_cast<double>(level.blocks) * level.lag1_correlation * level.lag1_correlation;
     }
     std::size_t chosen = count - 1;
     for (std::size_t j = 0; j < count; ++j) {

@@ -129,13 +129,13 @@ UncertaintyStatistics uncertainty_statistics(std::span<const double> residuals,
     return statistics_of(samples, zero_spread_count, bins);
 }
 
-CalibrationReport calibrate_alpha(std::span<const double> residuals,
-                                  std::span<const double> member_spreads, std::size_t members,
-                                  std::size_t bins) {
+CalibrationReport calibrate_alpha(std::span<const double> residuals, std::span<const double> member_spreads,
+                                  std::size_t members, std::size_t bins) {
     if (members <= 3) {
-        throw InputError("maximum-likelihood calibration needs a committee of more than 3 members "
-                         "(its α² has a factor M − 3), got M = " +
-                         std::to_string(members) + "; train at least 4 members");
+        throw InputError(
+            "maximum-likelihood calibration needs a committee of more than 3 members "
+            "(its α² has a factor M − 3), got M = " +
+            std::to_string(members) + "; train at least 4 members");
     }
     std::size_t zero_spread_count = 0;
     std::vector<Sample> samples = usable_samples(residuals, member_spreads, zero_spread_count);

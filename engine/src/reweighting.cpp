@@ -18,8 +18,9 @@ void check_inputs(const Eigen::MatrixXd& deviations, const Eigen::MatrixXd& obse
                          " is not a positive finite inverse temperature; give a positive temperature");
     }
     if (deviations.rows() == 0 || deviations.cols() < 2) {
-        throw InputError("reweighting needs at least one frame and two committee members, got potentials of shape " +
-                         shape(deviations) + " (frames × members)");
+        throw InputError(
+            "reweighting needs at least one frame and two committee members, got potentials of shape " +
+            shape(deviations) + " (frames × members)");
     }
     if (observables.rows() != deviations.rows() || observables.cols() == 0) {
         throw InputError("reweighting: " + std::to_string(deviations.rows()) + " frames of potentials but " +
@@ -27,7 +28,8 @@ void check_inputs(const Eigen::MatrixXd& deviations, const Eigen::MatrixXd& obse
                          "); give one observable row per potential row");
     }
     if (!deviations.allFinite() || !observables.allFinite()) {
-        throw InputError("reweighting: potentials or observables contain NaN or infinite values; remove those frames");
+        throw InputError(
+            "reweighting: potentials or observables contain NaN or infinite values; remove those frames");
     }
 }
 
@@ -62,8 +64,9 @@ Eigen::MatrixXd potential_deviations(const Eigen::MatrixXd& member_potentials,
 
 Eigen::MatrixXd bead_average(const Eigen::MatrixXd& records, int beads) {
     if (beads < 1 || records.rows() % beads != 0) {
-        throw InputError("bead averaging: " + std::to_string(records.rows()) + " records do not split into frames of " +
-                         std::to_string(beads) + " beads; check the number of beads");
+        throw InputError("bead averaging: " + std::to_string(records.rows()) +
+                         " records do not split into frames of " + std::to_string(beads) +
+                         " beads; check the number of beads");
     }
     const Eigen::Index frames = records.rows() / beads;
     Eigen::MatrixXd averaged(frames, records.cols());
@@ -80,15 +83,17 @@ Eigen::MatrixXd bead_average(std::span<const Eigen::MatrixXd> per_bead) {
     Eigen::MatrixXd sum = per_bead.front();
     for (std::size_t k = 1; k < per_bead.size(); ++k) {
         if (per_bead[k].rows() != sum.rows() || per_bead[k].cols() != sum.cols()) {
-            throw InputError("bead averaging: bead " + std::to_string(k) + " has shape " + shape(per_bead[k]) +
-                             " but bead 0 has " + shape(sum) + "; every bead needs the same frames and members");
+            throw InputError("bead averaging: bead " + std::to_string(k) + " has shape " +
+                             shape(per_bead[k]) + " but bead 0 has " + shape(sum) +
+                             "; every bead needs the same frames and members");
         }
         sum += per_bead[k];
     }
     return sum / static_cast<double>(per_bead.size());
 }
 
-ReweightedAverages reweight_exact(const Eigen::MatrixXd& deviations, const Eigen::MatrixXd& observables, double beta) {
+ReweightedAverages reweight_exact(const Eigen::MatrixXd& deviations, const Eigen::MatrixXd& observables,
+                                  double beta) {
     check_inputs(deviations, observables, beta);
     ReweightedAverages result;
     result.sampled = observables.colwise().mean().transpose();
@@ -133,24 +138,28 @@ ObservableCommitteeUncertainty observable_committee_uncertainty(const Reweighted
     const Eigen::Index models = reweighted.members.rows();   // N_a
     const Eigen::Index members = reweighted.members.cols();  // M
     if (models < 2 || members < 2) {
-        throw InputError("the observable-committee uncertainty needs at least 2 observable models and 2 potential "
-                         "members, got " + std::to_string(models) + " and " + std::to_string(members) +
-                         "; give one observable column per model");
+        throw InputError(
+            "the observable-committee uncertainty needs at least 2 observable models and 2 potential "
+            "members, got " +
+            std::to_string(models) + " and " + std::to_string(members) +
+            "; give one observable column per model");
     }
     const auto n = static_cast<double>(models);
     const auto m = static_cast<double>(members);
 
     ObservableCommitteeUncertainty result;
     result.mean = reweighted.sampled.mean();
-    const double variance_a = (reweighted.sampled.array() - result.mean).square().sum() / (n - 1.0);  // Eq. 27
-    const double variance_av = reweighted.committee_spread.array().square().mean();                  // Eq. 28
+    const double variance_a =
+        (reweighted.sampled.array() - result.mean).square().sum() / (n - 1.0);       // Eq. 27
+    const double variance_av = reweighted.committee_spread.array().square().mean();  // Eq. 28
     // Eq. 26: the variance of all N_a·M reweighted averages about their mean, split into its two
     // sources. (i-PI's uncertainty_CEA_multiple_models() calls CEA(obs, pot, kT) with its two
     // arguments swapped, so its σ_aV reweights the potentials with the observable models; here the
     // observable models are reweighted with the potential members, as Eq. 28 says.)
     result.sigma_a = std::sqrt(variance_a);
     result.sigma_av = std::sqrt(variance_av);
-    result.total = std::sqrt(m * (n - 1.0) / (m * n - 1.0) * variance_a + (m - 1.0) * n / (m * n - 1.0) * variance_av);
+    result.total =
+        std::sqrt(m * (n - 1.0) / (m * n - 1.0) * variance_a + (m - 1.0) * n / (m * n - 1.0) * variance_av);
     return result;
 }
 

@@ -83,7 +83,8 @@ void evaluate_lennard_jones(const engine::System& system, std::span<const Lennar
                 const double s2 = member.sigma_squared * inverse_r2;
                 const double c6 = s2 * s2 * s2;
                 const double c12 = c6 * c6;
-                const double pair_energy = weight * (member.four_epsilon * (c12 - c6) - member.energy_at_cutoff);
+                const double pair_energy =
+                    weight * (member.four_epsilon * (c12 - c6) - member.energy_at_cutoff);
                 result.member_energies[static_cast<Eigen::Index>(k)] += pair_energy;
                 if (request.atomic_energies) {
                     // Half to each end (shift included), so the atoms sum to the member's energy;

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <sstream>
 
-
 #include "chorus/error.hpp"
 
 namespace chorus::models {
@@ -13,12 +12,12 @@ struct LinearCommittee::Scratch {
 
     features::FeatureWorkspace workspace;
     features::FeatureMatrix features;
-    features::FeatureMatrix gradient;   // ∂E/∂X for one member (per-member passes)
+    features::FeatureMatrix gradient;  // ∂E/∂X for one member (per-member passes)
     Eigen::Matrix3Xd forces;
     Eigen::Matrix3d virial;
-    Eigen::RowVectorXd feature_sums;    // S·F: Σ_{i of channel s} X(i), channel major
-    Eigen::VectorXd species_counts;     // S
-    std::vector<int> channels;          // N
+    Eigen::RowVectorXd feature_sums;  // S·F: Σ_{i of channel s} X(i), channel major
+    Eigen::VectorXd species_counts;   // S
+    std::vector<int> channels;        // N
 };
 
 namespace {
@@ -52,8 +51,9 @@ LinearCommittee::LinearCommittee(LinearCommitteeParameters parameters)
     for (Eigen::Index k = 0; k < members; ++k) {
         const Eigen::MatrixXd& w = parameters_.weights[static_cast<std::size_t>(k)];
         require(w.rows() == species && w.cols() == features,
-                "member " + std::to_string(k) + " has " + shape(w) + " weights, expected species × features = " +
-                    std::to_string(species) + " × " + std::to_string(features));
+                "member " + std::to_string(k) + " has " + shape(w) +
+                    " weights, expected species × features = " + std::to_string(species) + " × " +
+                    std::to_string(features));
         require(w.allFinite(), "member " + std::to_string(k) + " has a non-finite weight; retrain the model");
         mean_weights_ += w;
         for (Eigen::Index s = 0; s < species; ++s) {
@@ -73,7 +73,8 @@ std::string LinearCommittee::description() const {
     std::ostringstream text;
     text.precision(4);
     text << "linear-committee: " << committee_size() << " members, " << calculator_.size()
-         << " features per species, range " << cutoff() << " Å, species " << species << ", alpha " << parameters_.alpha;
+         << " features per species, range " << cutoff() << " Å, species " << species << ", alpha "
+         << parameters_.alpha;
     return text.str();
 }
 

@@ -28,14 +28,16 @@ nlohmann::json row_to_json(const Eigen::MatrixXd& matrix, Eigen::Index row) {
 Eigen::VectorXd numbers(const ModelFileObject& object, const nlohmann::json& value, const std::string& key,
                         Eigen::Index size) {
     if (!value.is_array() || static_cast<Eigen::Index>(value.size()) != size) {
-        object.fail(key, "must be an array of " + std::to_string(size) + " numbers, got " + describe_json_value(value) +
-                                "; the file is truncated or edited — use the file `chorus train` wrote");
+        object.fail(key, "must be an array of " + std::to_string(size) + " numbers, got " +
+                             describe_json_value(value) +
+                             "; the file is truncated or edited — use the file `chorus train` wrote");
     }
     Eigen::VectorXd result(size);
     for (Eigen::Index j = 0; j < size; ++j) {
         const nlohmann::json& entry = value[static_cast<std::size_t>(j)];
         if (!entry.is_number() || !std::isfinite(entry.get<double>())) {
-            object.fail(key, "entry " + std::to_string(j) + " must be a finite number, got " + describe_json_value(entry));
+            object.fail(key, "entry " + std::to_string(j) + " must be a finite number, got " +
+                                 describe_json_value(entry));
         }
         result[j] = entry.get<double>();
     }
@@ -43,7 +45,8 @@ Eigen::VectorXd numbers(const ModelFileObject& object, const nlohmann::json& val
 }
 
 // The value of a required key (ModelFileObject has accepted the key names; this checks presence).
-const nlohmann::json& required(const ModelFileObject& object, const nlohmann::json& document, const char* key) {
+const nlohmann::json& required(const ModelFileObject& object, const nlohmann::json& document,
+                               const char* key) {
     const auto found = document.find(key);
     if (found == document.end()) {
         object.fail(key, "is missing; the file is truncated or was not written by `chorus train`");
@@ -94,15 +97,16 @@ void save_linear_committee(const LinearCommitteeParameters& parameters, const st
     const std::string text = linear_committee_to_json(parameters).dump(1) + "\n";
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     if (!file || !(file << text) || !file.flush()) {
-        throw IoError("cannot write model file '" + path.string() + "'; check that its directory exists and is writable");
+        throw IoError("cannot write model file '" + path.string() +
+                      "'; check that its directory exists and is writable");
     }
 }
 
 LinearCommitteeParameters linear_committee_parameters_from_json(const nlohmann::json& document,
                                                                 std::string_view origin) {
     const ModelFileObject object(document, origin, "",
-                                 {"kind", "format_version", "units", "species", "features", "feature_count", "alpha",
-                                  "members", "training", "checksum"});
+                                 {"kind", "format_version", "units", "species", "features", "feature_count",
+                                  "alpha", "members", "training", "checksum"});
     // The version first: a file from another format must be refused for that reason, not for
     // whichever key happens to differ.
     const auto version = document.find("format_version");
@@ -111,10 +115,11 @@ LinearCommitteeParameters linear_committee_parameters_from_json(const nlohmann::
                                           std::to_string(linear_committee_format_version) + ")");
     }
     if (version->get<long long>() != linear_committee_format_version) {
-        object.fail("format_version",
-                    "is " + std::to_string(version->get<long long>()) + ", but this chorus reads version " +
-                        std::to_string(linear_committee_format_version) +
-                        " only; use the chorus release that wrote the file, or retrain the model with `chorus train`");
+        object.fail("format_version", "is " + std::to_string(version->get<long long>()) +
+                                          ", but this chorus reads version " +
+                                          std::to_string(linear_committee_format_version) +
+                                          " only; use the chorus release that wrote the file, or retrain the "
+                                          "model with `chorus train`");
     }
 
     const auto checksum = document.find("checksum");
@@ -132,9 +137,10 @@ LinearCommitteeParameters linear_committee_parameters_from_json(const nlohmann::
     }
     const std::string computed = linear_committee_checksum(document);
     if (value->get_ref<const std::string&>() != computed) {
-        throw ConfigError("model file '" + std::string(origin) + "': checksum mismatch (stored " +
-                          value->get_ref<const std::string&>() + ", content hashes to " + computed +
-                          "): the file was corrupted or edited after `chorus train` wrote it; restore or retrain it");
+        throw ConfigError(
+            "model file '" + std::string(origin) + "': checksum mismatch (stored " +
+            value->get_ref<const std::string&>() + ", content hashes to " + computed +
+            "): the file was corrupted or edited after `chorus train` wrote it; restore or retrain it");
     }
 
     const nlohmann::json& units = required(object, document, "units");
@@ -144,7 +150,7 @@ LinearCommitteeParameters linear_committee_parameters_from_json(const nlohmann::
     };
     if (!units.is_object() || !unit_is("energy", energy_unit) || !unit_is("length", length_unit)) {
         object.fail("units", "must be {\"energy\": \"" + std::string(energy_unit) + "\", \"length\": \"" +
-                                         std::string(length_unit) + "\"}, got " + describe_json_value(units));
+                                 std::string(length_unit) + "\"}, got " + describe_json_value(units));
     }
 
     LinearCommitteeParameters parameters;
@@ -159,8 +165,9 @@ LinearCommitteeParameters linear_committee_parameters_from_json(const nlohmann::
     const auto features = static_cast<Eigen::Index>(features::feature_names(parameters.features).size());
     const nlohmann::json& feature_count = required(object, document, "feature_count");
     if (feature_count != nlohmann::json(features)) {
-        object.fail("feature_count", "says " + describe_json_value(feature_count) + " but the feature settings define " +
-                                             std::to_string(features) + " features");
+        object.fail("feature_count", "says " + describe_json_value(feature_count) +
+                                         " but the feature settings define " + std::to_string(features) +
+                                         " features");
     }
     parameters.alpha = object.positive_number("alpha", "calibration factor");
     const auto species = static_cast<Eigen::Index>(parameters.features.species.size());
@@ -170,12 +177,12 @@ LinearCommitteeParameters linear_committee_parameters_from_json(const nlohmann::
         const ModelFileObject member(members[k], origin, "members[" + std::to_string(k) + "]",
                                      {"baselines", "weights"});
         parameters.baselines.col(static_cast<Eigen::Index>(k)) =
-            numbers(member, members[k].contains("baselines") ? members[k]["baselines"] : nlohmann::json(), "baselines",
-                    species);
+            numbers(member, members[k].contains("baselines") ? members[k]["baselines"] : nlohmann::json(),
+                    "baselines", species);
         const nlohmann::json& rows = member.array("weights", 0);
         if (static_cast<Eigen::Index>(rows.size()) != species) {
             member.fail("weights", "must hold one row per species (" + std::to_string(species) + "), got " +
-                                                std::to_string(rows.size()));
+                                       std::to_string(rows.size()));
         }
         Eigen::MatrixXd weights(species, features);
         for (Eigen::Index s = 0; s < species; ++s) {
@@ -190,7 +197,8 @@ LinearCommitteeParameters linear_committee_parameters_from_json(const nlohmann::
     return parameters;
 }
 
-std::unique_ptr<engine::Model> linear_committee_from_json(const nlohmann::json& document, std::string_view origin) {
+std::unique_ptr<engine::Model> linear_committee_from_json(const nlohmann::json& document,
+                                                          std::string_view origin) {
     LinearCommitteeParameters parameters = linear_committee_parameters_from_json(document, origin);
     try {
         return std::make_unique<LinearCommittee>(std::move(parameters));

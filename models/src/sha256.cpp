@@ -37,8 +37,10 @@ void Sha256::compress(const std::uint8_t* block) {
                       (std::uint32_t{block[4 * t + 2]} << 8) | std::uint32_t{block[4 * t + 3]};
     }
     for (std::size_t t = 16; t < 64; ++t) {
-        const std::uint32_t s0 = std::rotr(schedule[t - 15], 7) ^ std::rotr(schedule[t - 15], 18) ^ (schedule[t - 15] >> 3);
-        const std::uint32_t s1 = std::rotr(schedule[t - 2], 17) ^ std::rotr(schedule[t - 2], 19) ^ (schedule[t - 2] >> 10);
+        const std::uint32_t s0 =
+            std::rotr(schedule[t - 15], 7) ^ std::rotr(schedule[t - 15], 18) ^ (schedule[t - 15] >> 3);
+        const std::uint32_t s1 =
+            std::rotr(schedule[t - 2], 17) ^ std::rotr(schedule[t - 2], 19) ^ (schedule[t - 2] >> 10);
         schedule[t] = schedule[t - 16] + s0 + schedule[t - 7] + s1;
     }
     auto [a, b, c, d, e, f, g, h] = state_;

@@ -34,10 +34,11 @@ Address parse_unix(std::string_view text, std::string_view rest) {
         address.path = std::string(ipi_unix_prefix) + std::string(rest);
     }
     if (address.path.size() > max_unix_path_length) {
-        throw ConfigError(fmt::format(
-            "bad address '{}': the socket path {} is {} bytes long, but a UNIX socket path can hold at most {}; "
-            "use a shorter name or a path in a shorter directory",
-            text, address.path, address.path.size(), max_unix_path_length));
+        throw ConfigError(
+            fmt::format("bad address '{}': the socket path {} is {} bytes long, but a UNIX socket path can "
+                        "hold at most {}; "
+                        "use a shorter name or a path in a shorter directory",
+                        text, address.path, address.path.size(), max_unix_path_length));
     }
     return address;
 }

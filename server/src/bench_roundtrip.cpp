@@ -1,5 +1,6 @@
 #include "bench_roundtrip.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -9,12 +10,11 @@
 #include <memory>
 #include <random>
 #include <thread>
-#include <unistd.h>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <oneapi/tbb/task_arena.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "argon_box.hpp"
 #include "bench_structure.hpp"
@@ -39,7 +39,8 @@ struct Timings {
     double percentile(double fraction) const {
         std::vector<double> sorted = microseconds;
         std::sort(sorted.begin(), sorted.end());
-        const auto rank = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size()))) - 1;
+        const auto rank =
+            static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size()))) - 1;
         return sorted[std::min(rank, sorted.size() - 1)];
     }
 };
@@ -68,7 +69,8 @@ Timings time_model(const engine::Model& model, const BenchStructure& structure,
     tbb::task_arena arena(threads);
     Timings timings{std::move(name), {}};
     arena.execute([&] {
-        engine::System system(structure.atomic_numbers, structure.positions, structure.cell, structure.periodic);
+        engine::System system(structure.atomic_numbers, structure.positions, structure.cell,
+                              structure.periodic);
         engine::CommitteeResult result;
         for (int i = 0; i < warm_up_calls; ++i) {
             model.evaluate(system, request, result);
@@ -127,7 +129,8 @@ Timings time_round_trips(const engine::Model& model, const BenchStructure& struc
     server->send_exit();
     client.join();
     if (serve_exit_code != 0) {
-        throw Error(fmt::format("the serve session of the benchmark ended with exit code {}", serve_exit_code));
+        throw Error(
+            fmt::format("the serve session of the benchmark ended with exit code {}", serve_exit_code));
     }
     return timings;
 }
@@ -145,8 +148,9 @@ std::unique_ptr<engine::Model> load_bench_model(const RoundtripBenchSettings& se
 }
 
 BenchStructure bench_structure(const RoundtripBenchSettings& settings) {
-    const BenchStructure structure = settings.structure_path ? read_bench_structure(*settings.structure_path)
-                                                             : argon_structure(make_argon_box(settings.atoms));
+    const BenchStructure structure = settings.structure_path
+                                         ? read_bench_structure(*settings.structure_path)
+                                         : argon_structure(make_argon_box(settings.atoms));
     return replicate(structure, settings.replicate);
 }
 
@@ -167,7 +171,8 @@ const char* name_of(ExtrasMode extras) {
 int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
     configure_logging(settings.log_level);
     if (settings.threads < 1) {
-        throw ConfigError(fmt::format("--threads {} is not a thread count; give 1 or more", settings.threads));
+        throw ConfigError(
+            fmt::format("--threads {} is not a thread count; give 1 or more", settings.threads));
     }
     const auto model = load_bench_model(settings);
     const ExtrasMode extras = settings.extras;
@@ -192,20 +197,19 @@ int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
     }
 
     const auto atoms = static_cast<double>(structure.positions.cols());
-    const std::string source = settings.structure_path ? *settings.structure_path : std::string("generated argon box");
-    std::printf("model: %s\nstructure: %s, replicated %d×%d×%d\n%.0f atoms, %d calls per row, %d evaluation "
-                "thread%s, extras %s\n",
-                model->description().c_str(), source.c_str(), settings.replicate, settings.replicate,
-                settings.replicate, atoms, settings.calls, threads, threads == 1 ? "" : "s", name_of(extras));
-    std::printf("%-22s %12s %12s %16s %18s\n", "what", "median µs", "p99 µs", "median µs/atom", "over model µs");
-    nlohmann::json report = {{"model", model->description()},
-                             {"structure", source},
-                             {"replicate", settings.replicate},
-                             {"atoms", structure.positions.cols()},
-                             {"calls", settings.calls},
-                             {"threads", threads},
-                             {"extras", name_of(extras)},
-                             {"results", nlohmann::json::array()}};
+    const std::string source =
+        settings.structure_path ? *settings.structure_path : std::string("generated argon box");
+    std::printf(
+        "model: %s\nstructure: %s, replicated %d×%d×%d\n%.0f atoms, %d calls per row, %d evaluation "
+        "thread%s, extras %s\n",
+        model->description().c_str(), source.c_str(), settings.replicate, settings.replicate,
+        settings.replicate, atoms, settings.calls, threads, threads == 1 ? "" : "s", name_of(extras));
+    std::printf("%-22s %12s %12s %16s %18s\n", "what", "median µs", "p99 µs", "median µs/atom",
+                "over model µs");
+    nlohmann::json report = {{"model", model->description()},   {"structure", source},
+                             {"replicate", settings.replicate}, {"atoms", structure.positions.cols()},
+                             {"calls", settings.calls},         {"threads", threads},
+                             {"extras", name_of(extras)},       {"results", nlohmann::json::array()}};
     const double baseline = results[baseline_row].percentile(0.5);
     for (std::size_t row = 0; row < results.size(); ++row) {
         const Timings& timings = results[row];

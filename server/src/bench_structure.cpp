@@ -9,7 +9,8 @@ namespace chorus::server {
 
 BenchStructure argon_structure(const ArgonBox& box) {
     constexpr int argon = 18;
-    return {std::vector<int>(static_cast<std::size_t>(box.positions.cols()), argon), box.positions, box.cell, true};
+    return {std::vector<int>(static_cast<std::size_t>(box.positions.cols()), argon), box.positions, box.cell,
+            true};
 }
 
 BenchStructure read_bench_structure(const std::filesystem::path& path) {
@@ -17,9 +18,10 @@ BenchStructure read_bench_structure(const std::filesystem::path& path) {
     models::ExtxyzReader reader(path);
     auto frame = reader.next();
     if (!frame) {
-        throw InputError(fmt::format("the structure file {} holds no frame; give an extxyz file with at least one "
-                                     "structure",
-                                     path.string()));
+        throw InputError(
+            fmt::format("the structure file {} holds no frame; give an extxyz file with at least one "
+                        "structure",
+                        path.string()));
     }
     const engine::System& system = frame->system;
     return {system.atomic_numbers(), system.positions(), system.cell(), system.periodic()};
@@ -27,12 +29,14 @@ BenchStructure read_bench_structure(const std::filesystem::path& path) {
 
 BenchStructure replicate(const BenchStructure& structure, int copies) {
     if (copies < 1) {
-        throw InputError(fmt::format("cannot replicate a structure {} times per direction; give 1 or more", copies));
+        throw InputError(
+            fmt::format("cannot replicate a structure {} times per direction; give 1 or more", copies));
     }
     if (copies > 1 && !structure.periodic) {
-        throw InputError(fmt::format("cannot replicate a non-periodic structure {} times per direction: it has no "
-                                     "cell to repeat; use a periodic structure or --replicate 1",
-                                     copies));
+        throw InputError(
+            fmt::format("cannot replicate a non-periodic structure {} times per direction: it has no "
+                        "cell to repeat; use a periodic structure or --replicate 1",
+                        copies));
     }
     const Eigen::Index atoms = structure.positions.cols();
     const Eigen::Index images = static_cast<Eigen::Index>(copies) * copies * copies;
@@ -48,7 +52,8 @@ BenchStructure replicate(const BenchStructure& structure, int copies) {
             for (int k = 0; k < copies; ++k, ++image) {
                 const Eigen::Vector3d shift = structure.cell * Eigen::Vector3d(i, j, k);
                 supercell.positions.middleCols(image * atoms, atoms) = structure.positions.colwise() + shift;
-                supercell.atomic_numbers.insert(supercell.atomic_numbers.end(), structure.atomic_numbers.begin(),
+                supercell.atomic_numbers.insert(supercell.atomic_numbers.end(),
+                                                structure.atomic_numbers.begin(),
                                                 structure.atomic_numbers.end());
             }
         }

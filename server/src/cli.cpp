@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <map>
 
+#include <fmt/format.h>
+#include <oneapi/tbb/version.h>
+#include <spdlog/version.h>
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 #include <asio/version.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <oneapi/tbb/version.h>
-#include <spdlog/version.h>
 
 #include "chorus/error.hpp"
 #include "species.hpp"
@@ -25,9 +25,11 @@ const std::map<std::string, Periodicity> periodicity_names = {
     {"auto", Periodicity::automatic}, {"yes", Periodicity::yes}, {"no", Periodicity::no}};
 const std::map<std::string, ExtrasMode> extras_names = {
     {"full", ExtrasMode::full}, {"energies", ExtrasMode::energies}, {"none", ExtrasMode::none}};
-const std::map<std::string, spdlog::level::level_enum> log_level_names = {
-    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
-    {"warn", spdlog::level::warn},   {"error", spdlog::level::err}};
+const std::map<std::string, spdlog::level::level_enum> log_level_names = {{"trace", spdlog::level::trace},
+                                                                          {"debug", spdlog::level::debug},
+                                                                          {"info", spdlog::level::info},
+                                                                          {"warn", spdlog::level::warn},
+                                                                          {"error", spdlog::level::err}};
 
 // CLI11 validators take the names as a set; the maps above give the values.
 template <typename Value>
@@ -79,9 +81,10 @@ private:
     void define_serve() {
         serve_app_ = app_.add_subcommand("serve", "connect to i-PI (or ASE) and answer force requests");
         serve_app_->add_option("--model", serve_.model_path, "model file")->required();
-        serve_app_->add_option("--connect", connect_,
-                           "address of the i-PI server: unix:NAME (/tmp/ipi_NAME), unix:/path, tcp:HOST:PORT, "
-                           "tcp:[IPv6]:PORT; repeat for several servers")
+        serve_app_
+            ->add_option("--connect", connect_,
+                         "address of the i-PI server: unix:NAME (/tmp/ipi_NAME), unix:/path, tcp:HOST:PORT, "
+                         "tcp:[IPv6]:PORT; repeat for several servers")
             ->required()
             ->take_all();
         serve_app_->add_option("--clients", serve_.clients_per_address, "connections per address")
@@ -89,23 +92,29 @@ private:
         serve_app_->add_option("--pbc", pbc_, "periodicity: auto (periodic unless the cell is zero), yes, no")
             ->check(CLI::IsMember(names_of(periodicity_names)));
         serve_app_->add_flag("--track-beads", serve_.track_beads,
-                         "answer NEEDINIT after every answer, so i-PI names the bead of each request");
-        serve_app_->add_option("--species", species_,
-                           "element symbols repeated over the atoms, e.g. O,H,H (the protocol carries none)");
-        serve_app_->add_option("--extras", extras_, "extras JSON: full, energies (no member forces/virials), none")
+                             "answer NEEDINIT after every answer, so i-PI names the bead of each request");
+        serve_app_->add_option(
+            "--species", species_,
+            "element symbols repeated over the atoms, e.g. O,H,H (the protocol carries none)");
+        serve_app_
+            ->add_option("--extras", extras_, "extras JSON: full, energies (no member forces/virials), none")
             ->check(CLI::IsMember(names_of(extras_names)));
         serve_app_->add_flag("--persist", serve_.persist, "reconnect after EXIT instead of ending");
-        retry_for_ = serve_app_->add_option("--retry-for", retry_for_seconds_,
-                                        "give up connecting after this many seconds (default: retry forever)")
+        retry_for_ = serve_app_
+                         ->add_option("--retry-for", retry_for_seconds_,
+                                      "give up connecting after this many seconds (default: retry forever)")
                          ->check(CLI::NonNegativeNumber);
         serve_app_->add_option("--threads", serve_.threads, "evaluation threads (default: all cores)")
             ->check(CLI::Range(1, 4096));
         serve_app_->add_option("--max-atoms", serve_.max_atoms, "largest atom count accepted from a server")
             ->check(CLI::Range(1, 100'000'000));
-        serve_app_->add_option("--committee-log", serve_committee_log_,
-                               "append one line per evaluated structure (member energies, spreads) to this file");
-        serve_app_->add_option("--temperature", serve_temperature_,
-                               "simulation temperature in K, recorded in the committee log's header for reweighting")
+        serve_app_->add_option(
+            "--committee-log", serve_committee_log_,
+            "append one line per evaluated structure (member energies, spreads) to this file");
+        serve_app_
+            ->add_option(
+                "--temperature", serve_temperature_,
+                "simulation temperature in K, recorded in the committee log's header for reweighting")
             ->check(CLI::PositiveNumber);
         add_log_level(*serve_app_, serve_log_level_);
     }
@@ -117,48 +126,58 @@ private:
         bench->require_subcommand(1);
         roundtrip_app_ = bench->add_subcommand(
             "roundtrip", "time POSDATA+GETFORCE round trips against an in-process i-PI stand-in");
-        roundtrip_app_->add_option("--model", bench_model_, "model file (default: built-in Lennard-Jones argon)");
+        roundtrip_app_->add_option("--model", bench_model_,
+                                   "model file (default: built-in Lennard-Jones argon)");
         auto* atoms = roundtrip_app_->add_option("--atoms", bench_.atoms, "atoms in the argon box")
                           ->check(CLI::Range(2, 1'000'000));
-        roundtrip_app_->add_option("--structure", bench_structure_,
-                                   "time the first frame of this extxyz file (species from the file) instead of argon")
+        roundtrip_app_
+            ->add_option("--structure", bench_structure_,
+                         "time the first frame of this extxyz file (species from the file) instead of argon")
             ->check(CLI::ExistingFile)
             ->excludes(atoms);
-        roundtrip_app_->add_option("--replicate", bench_.replicate,
-                                   "N: time the N×N×N supercell of the (periodic) structure")
+        roundtrip_app_
+            ->add_option("--replicate", bench_.replicate,
+                         "N: time the N×N×N supercell of the (periodic) structure")
             ->check(CLI::Range(1, 100));
-        roundtrip_app_->add_option("--threads", bench_.threads, "evaluation threads")->check(CLI::Range(1, 4096));
+        roundtrip_app_->add_option("--threads", bench_.threads, "evaluation threads")
+            ->check(CLI::Range(1, 4096));
         roundtrip_app_->add_option("--calls", bench_.calls, "round trips per transport")
             ->check(CLI::Range(1, 10'000'000));
         roundtrip_app_->add_option("--transport", transport_, "unix, tcp or both")
             ->check(CLI::IsMember({"unix", "tcp", "both"}));
         roundtrip_app_->add_option("--json", bench_json_, "also write the results to this JSON file");
-        roundtrip_app_->add_option("--extras", bench_extras_, "extras sent with every answer: full, energies, none")
+        roundtrip_app_
+            ->add_option("--extras", bench_extras_, "extras sent with every answer: full, energies, none")
             ->check(CLI::IsMember(names_of(extras_names)));
     }
 
     // `chorus reweight`: i-PI's i-pi-committee-reweight flags, plus --temperature, --table, --json.
     void define_reweight() {
         reweight_app_ = app_.add_subcommand(
-            "reweight", "committee-reweighted averages (CEA or exact) with error bars; a drop-in for i-PI's "
-                        "i-pi-committee-reweight");
+            "reweight",
+            "committee-reweighted averages (CEA or exact) with error bars; a drop-in for i-PI's "
+            "i-pi-committee-reweight");
         reweight_app_->add_option("pot_file", reweight_.potentials_path,
                                   "potentials, Hartree: one row per frame, one column per member");
         reweight_app_->add_option("obs_file", reweight_.observables_path,
                                   "observables: one row per frame, one column per observable");
-        reweight_app_->add_option("--committee-log", reweight_.committee_log_path,
-                                  "chorus's committee log (chorus serve --committee-log) instead of pot_file");
-        reweight_app_->add_option("--ipi-extras", reweight_.ipi_extras_paths,
-                                  "i-PI committee_pot extras trajectories, one file per bead, instead of pot_file")
+        reweight_app_->add_option(
+            "--committee-log", reweight_.committee_log_path,
+            "chorus's committee log (chorus serve --committee-log) instead of pot_file");
+        reweight_app_
+            ->add_option("--ipi-extras", reweight_.ipi_extras_paths,
+                         "i-PI committee_pot extras trajectories, one file per bead, instead of pot_file")
             ->expected(1, -1);
-        reweight_app_->add_option("--beads", reweight_.beads,
-                                  "beads per step in a committee log (default: from bead ids, else 1)")
+        reweight_app_
+            ->add_option("--beads", reweight_.beads,
+                         "beads per step in a committee log (default: from bead ids, else 1)")
             ->check(CLI::PositiveNumber);
         reweight_app_->add_option("--observables", reweight_.extra_observables_path,
                                   "with --committee-log/--ipi-extras: more observables, one row per step");
         reweight_app_->add_option("--kt", reweight_.kt_hartree, "thermal energy k_B T, Hartree")
             ->check(CLI::PositiveNumber);
-        reweight_app_->add_option("--temperature", reweight_.temperature_kelvin, "temperature, K (CODATA 2018 k_B)")
+        reweight_app_
+            ->add_option("--temperature", reweight_.temperature_kelvin, "temperature, K (CODATA 2018 k_B)")
             ->check(CLI::PositiveNumber);
         reweight_app_->add_option("--input", reweight_.ipi_input_path,
                                   "i-PI input file: the ensemble temperature (units attribute honoured)");
@@ -169,35 +188,50 @@ private:
                                   "n > 0: use every n-th potential row; n < 0: every |n|-th observable row");
         reweight_app_->add_option("--index", reweight_.index, "0-based observable column (default: all)")
             ->check(CLI::NonNegativeNumber);
-        reweight_app_->add_flag("--direct", reweight_.direct, "exact reweighting instead of the cumulant expansion");
-        reweight_app_->add_flag("--multi-obs", reweight_.multi_obs,
-                                "the observable columns are a committee of models: sigma_a / sigma_aV decomposition");
-        reweight_app_->add_flag("--table", reweight_.table, "a readable table on stdout instead of i-PI's layout");
-        reweight_app_->add_option("--json", reweight_.json_path, "also write all results as JSON here ('-': stdout)");
+        reweight_app_->add_flag("--direct", reweight_.direct,
+                                "exact reweighting instead of the cumulant expansion");
+        reweight_app_->add_flag(
+            "--multi-obs", reweight_.multi_obs,
+            "the observable columns are a committee of models: sigma_a / sigma_aV decomposition");
+        reweight_app_->add_flag("--table", reweight_.table,
+                                "a readable table on stdout instead of i-PI's layout");
+        reweight_app_->add_option("--json", reweight_.json_path,
+                                  "also write all results as JSON here ('-': stdout)");
     }
 
     // `chorus train` and `chorus eval` (train_command.hpp, eval_command.hpp).
     void define_train() {
-        train_app_ = app_.add_subcommand("train", "train a calibrated linear committee on labelled extxyz data");
-        train_app_->add_option("--data", train_.data_paths, "labelled extxyz file (energy, forces, stress); repeatable")
+        train_app_ =
+            app_.add_subcommand("train", "train a calibrated linear committee on labelled extxyz data");
+        train_app_
+            ->add_option("--data", train_.data_paths,
+                         "labelled extxyz file (energy, forces, stress); repeatable")
             ->required()
             ->check(CLI::ExistingFile);
-        train_app_->add_option("--config", train_.config_path, "training configuration JSON (default: built-in)")
+        train_app_
+            ->add_option("--config", train_.config_path, "training configuration JSON (default: built-in)")
             ->check(CLI::ExistingFile);
         train_app_->add_option("--out", train_.out_path, "model file to write")->required();
         train_app_->add_option("--seed", train_.seed, "seed of the split and the committee subsets");
-        train_app_->add_option("--threads", train_.threads, "threads (default: all cores; 1 is bit-for-bit reproducible)")
+        train_app_
+            ->add_option("--threads", train_.threads,
+                         "threads (default: all cores; 1 is bit-for-bit reproducible)")
             ->check(CLI::Range(1, 4096));
     }
 
     void define_eval() {
         eval_app_ = app_.add_subcommand("eval", "errors and calibration of a model on labelled extxyz data");
         eval_app_->add_option("--model", eval_.model_path, "model file")->required();
-        eval_app_->add_option("data", eval_.data_paths, "labelled extxyz files")->required()->check(CLI::ExistingFile);
+        eval_app_->add_option("data", eval_.data_paths, "labelled extxyz files")
+            ->required()
+            ->check(CLI::ExistingFile);
         eval_app_->add_option("--json", eval_.json_path, "write per-frame predictions and the summary here");
-        eval_app_->add_option("--plot", eval_.plot_directory, "write parity and calibration plots (PNG) here");
-        eval_app_->add_option("--subset", eval_.subset,
-                              "frames of the split recorded by `chorus train` for this file: train, validation, test, all")
+        eval_app_->add_option("--plot", eval_.plot_directory,
+                              "write parity and calibration plots (PNG) here");
+        eval_app_
+            ->add_option(
+                "--subset", eval_.subset,
+                "frames of the split recorded by `chorus train` for this file: train, validation, test, all")
             ->check(CLI::IsMember({"all", "train", "validation", "test"}));
     }
 

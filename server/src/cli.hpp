@@ -8,8 +8,8 @@
 
 #include "eval_command.hpp"      // EvalCommandSettings (`chorus eval`)
 #include "reweight_command.hpp"  // ReweightSettings (`chorus reweight`)
-#include "train_command.hpp"     // TrainCommandSettings (`chorus train`)
 #include "settings.hpp"
+#include "train_command.hpp"  // TrainCommandSettings (`chorus train`)
 
 namespace chorus::server {
 

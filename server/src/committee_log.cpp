@@ -72,8 +72,8 @@ std::string format_utc_time(std::chrono::system_clock::time_point time) {
     const auto milliseconds = static_cast<int>(since_epoch.count() % 1000);
     std::tm utc{};
     ::gmtime_r(&seconds, &utc);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                       utc.tm_hour, utc.tm_min, utc.tm_sec, milliseconds);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                       utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, milliseconds);
 }
 
 std::string format_committee_log_header(const CommitteeLogHeader& header,
@@ -96,8 +96,9 @@ std::string format_committee_log_header(const CommitteeLogHeader& header,
 }
 
 std::string format_committee_log_record(const CommitteeLogRecord& record, std::uint64_t counter) {
-    std::string line = fmt::format("{} {} {} {} {} {}", format_utc_time(record.time), without_spaces(record.connection),
-                                   record.bead, counter, record.atoms, record.energy);
+    std::string line =
+        fmt::format("{} {} {} {} {} {}", format_utc_time(record.time), without_spaces(record.connection),
+                    record.bead, counter, record.atoms, record.energy);
     auto out = std::back_inserter(line);
     for (const double energy : record.member_energies) {
         fmt::format_to(out, " {}", energy);
@@ -110,9 +111,10 @@ CommitteeLog::CommitteeLog(std::string path, const CommitteeLogHeader& header, O
     : path_(std::move(path)), options_(options) {
     descriptor_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (descriptor_ < 0) {
-        throw IoError(fmt::format("cannot open the committee log '{}' for appending: {}; check that its directory "
-                                  "exists and is writable",
-                                  path_, std::strerror(errno)));
+        throw IoError(
+            fmt::format("cannot open the committee log '{}' for appending: {}; check that its directory "
+                        "exists and is writable",
+                        path_, std::strerror(errno)));
     }
     std::string text = format_committee_log_header(header, std::chrono::system_clock::now());
     if (ends_without_newline(path_)) {
@@ -148,12 +150,14 @@ void CommitteeLog::close() {
     const Statistics totals = statistics();
     const std::uint64_t dropped = totals.dropped_queue_full + totals.dropped_write_failed;
     if (dropped > 0) {
-        spdlog::error("committee log '{}': {} record{} written, {} dropped ({} because the queue was full, {} because "
-                      "writes failed)",
-                      path_, totals.written, totals.written == 1 ? "" : "s", dropped, totals.dropped_queue_full,
-                      totals.dropped_write_failed);
+        spdlog::error(
+            "committee log '{}': {} record{} written, {} dropped ({} because the queue was full, {} because "
+            "writes failed)",
+            path_, totals.written, totals.written == 1 ? "" : "s", dropped, totals.dropped_queue_full,
+            totals.dropped_write_failed);
     } else {
-        spdlog::info("committee log '{}': {} record{} written", path_, totals.written, totals.written == 1 ? "" : "s");
+        spdlog::info("committee log '{}': {} record{} written", path_, totals.written,
+                     totals.written == 1 ? "" : "s");
     }
 }
 
@@ -223,9 +227,10 @@ void CommitteeLog::report_failure(int error_number) {
     if (last_failure_report_ && now - *last_failure_report_ < failure_report_interval) {
         return;
     }
-    spdlog::error("committee log '{}': write failed ({}); forces are still answered, but records are dropped until "
-                  "writing works again ({} failed write{} since the last report; free disk space or check the path)",
-                  path_, std::strerror(error_number), failures_since_report_, failures_since_report_ == 1 ? "" : "s");
+    spdlog::error(
+        "committee log '{}': write failed ({}); forces are still answered, but records are dropped until "
+        "writing works again ({} failed write{} since the last report; free disk space or check the path)",
+        path_, std::strerror(error_number), failures_since_report_, failures_since_report_ == 1 ? "" : "s");
     last_failure_report_ = now;
     failures_since_report_ = 0;
 }

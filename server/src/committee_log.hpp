@@ -69,7 +69,8 @@ public:
     // Opens `path` for appending (creating it) and writes the header block. Throws IoError when
     // the file cannot be opened; a failing header write is reported like any failing write.
     CommitteeLog(std::string path, const CommitteeLogHeader& header, Options options);
-    CommitteeLog(std::string path, const CommitteeLogHeader& header) : CommitteeLog(std::move(path), header, Options{}) {}
+    CommitteeLog(std::string path, const CommitteeLogHeader& header)
+        : CommitteeLog(std::move(path), header, Options{}) {}
     ~CommitteeLog();
 
     CommitteeLog(const CommitteeLog&) = delete;

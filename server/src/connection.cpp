@@ -42,7 +42,8 @@ asio::awaitable<void> Connection::connect(const Address& address) {
 }
 
 asio::awaitable<std::size_t> Connection::read_some(std::span<std::byte> buffer) {
-    co_return co_await socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()), asio::use_awaitable);
+    co_return co_await socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
+                                               asio::use_awaitable);
 }
 
 asio::awaitable<void> Connection::write(std::span<const std::byte> bytes) {

@@ -29,11 +29,12 @@ struct EvaluatedFrame {
 };
 
 // The frame indices of `subset` that `chorus train` recorded for the file with this hash.
-std::vector<std::size_t> recorded_subset(const engine::Model& model, const std::string& subset, const std::string& path,
-                                         const std::string& hash) {
+std::vector<std::size_t> recorded_subset(const engine::Model& model, const std::string& subset,
+                                         const std::string& path, const std::string& hash) {
     const auto* committee = dynamic_cast<const models::LinearCommittee*>(&model);
     if (committee == nullptr) {
-        throw ConfigError("--subset " + subset + " needs a linear committee written by `chorus train`; this model is " +
+        throw ConfigError("--subset " + subset +
+                          " needs a linear committee written by `chorus train`; this model is " +
                           std::string(model.kind()) + "; use --subset all");
     }
     const nlohmann::json& training_data = committee->parameters().training;
@@ -78,8 +79,8 @@ void print_summary(std::ostream& out, const training::ErrorSummary& s) {
                    *s.energy_mae_per_atom * 1e3);
     }
     if (s.force_rmse) {
-        fmt::print(out, "  force RMSE {:.5f} eV/Å = {:.3f} % of the reference std {:.4f} eV/Å\n", *s.force_rmse,
-                   100.0 * *s.force_rmse / *s.force_reference_std, *s.force_reference_std);
+        fmt::print(out, "  force RMSE {:.5f} eV/Å = {:.3f} % of the reference std {:.4f} eV/Å\n",
+                   *s.force_rmse, 100.0 * *s.force_rmse / *s.force_reference_std, *s.force_reference_std);
     }
     if (s.virial_rmse_per_atom) {
         fmt::print(out, "  virial RMSE {:.4f} meV/atom\n", *s.virial_rmse_per_atom * 1e3);
@@ -88,17 +89,19 @@ void print_summary(std::ostream& out, const training::ErrorSummary& s) {
         if (c.count == 0) {
             return;
         }
-        fmt::print(out, "  {} calibration: within ±σ {:.1f} %, ±2σ {:.1f} % (ideal 68.3 / 95.4), NLL {:.4f}, "
-                        "RMS σ {:.4g} vs RMSE {:.4g}\n",
-                   what, 100.0 * c.within_one_sigma, 100.0 * c.within_two_sigma, c.mean_negative_log_likelihood,
-                   c.rms_sigma, c.rmse);
+        fmt::print(out,
+                   "  {} calibration: within ±σ {:.1f} %, ±2σ {:.1f} % (ideal 68.3 / 95.4), NLL {:.4f}, "
+                   "RMS σ {:.4g} vs RMSE {:.4g}\n",
+                   what, 100.0 * c.within_one_sigma, 100.0 * c.within_two_sigma,
+                   c.mean_negative_log_likelihood, c.rms_sigma, c.rmse);
     };
     calibration("force", s.force_calibration);
     calibration("energy", s.energy_calibration);
 }
 
 // gnuplot is driven as an external tool: data files plus a script, one PNG per plot.
-void write_plots(const std::filesystem::path& directory, const std::vector<training::FramePrediction>& predictions,
+void write_plots(const std::filesystem::path& directory,
+                 const std::vector<training::FramePrediction>& predictions,
                  const training::ErrorSummary& summary, std::ostream& out) {
     std::filesystem::create_directories(directory);
     {
@@ -114,8 +117,8 @@ void write_plots(const std::filesystem::path& directory, const std::vector<train
             }
             if (p.reference_forces) {
                 for (Eigen::Index i = 0; i < p.forces.size(); ++i) {
-                    fmt::print(forces, "{:.8g} {:.8g} {:.6g}\n", p.reference_forces->data()[i], p.forces.data()[i],
-                               p.force_sigma.data()[i]);
+                    fmt::print(forces, "{:.8g} {:.8g} {:.6g}\n", p.reference_forces->data()[i],
+                               p.forces.data()[i], p.force_sigma.data()[i]);
                 }
             }
         }
@@ -126,27 +129,34 @@ void write_plots(const std::filesystem::path& directory, const std::vector<train
         }
     }
     std::ofstream script(directory / "plots.gnuplot");
-    script << "set terminal pngcairo size 800,700 font ',12'\n"
-              "set key top left\nset grid\n"
-              "set output 'parity_energy.png'\n"
-              "set title 'Energy parity'\nset xlabel 'reference energy (eV/atom)'\nset ylabel 'predicted energy (eV/atom)'\n"
-              "plot 'energy.dat' using 1:2 with points pt 7 ps 0.6 title 'frames', x with lines lc rgb 'black' title 'y = x'\n"
-              "set output 'parity_forces.png'\n"
-              "set title 'Force parity (components)'\nset xlabel 'reference force (eV/Å)'\nset ylabel 'predicted force (eV/Å)'\n"
-              "plot 'forces.dat' using 1:2 with dots title 'components', x with lines lc rgb 'black' title 'y = x'\n"
-              "set output 'calibration_forces.png'\n"
-              "set title 'Force error vs committee σ (quantile bins)'\nset xlabel 'RMS predicted σ (eV/Å)'\n"
-              "set ylabel 'RMS error (eV/Å)'\nset logscale xy\nset format xy '%g'\n"
-              "plot 'forces.dat' using 3:(abs($1-$2)) with dots lc rgb '#bbbbbb' title '|error| per component', "
-              "'force_calibration.dat' using 1:2 with linespoints pt 7 lw 2 title 'binned RMS error', "
-              "x with lines lc rgb 'black' title 'calibrated: error = σ'\n";
+    script
+        << "set terminal pngcairo size 800,700 font ',12'\n"
+           "set key top left\nset grid\n"
+           "set output 'parity_energy.png'\n"
+           "set title 'Energy parity'\nset xlabel 'reference energy (eV/atom)'\nset ylabel 'predicted energy "
+           "(eV/atom)'\n"
+           "plot 'energy.dat' using 1:2 with points pt 7 ps 0.6 title 'frames', x with lines lc rgb 'black' "
+           "title 'y = x'\n"
+           "set output 'parity_forces.png'\n"
+           "set title 'Force parity (components)'\nset xlabel 'reference force (eV/Å)'\nset ylabel "
+           "'predicted force (eV/Å)'\n"
+           "plot 'forces.dat' using 1:2 with dots title 'components', x with lines lc rgb 'black' title 'y = "
+           "x'\n"
+           "set output 'calibration_forces.png'\n"
+           "set title 'Force error vs committee σ (quantile bins)'\nset xlabel 'RMS predicted σ (eV/Å)'\n"
+           "set ylabel 'RMS error (eV/Å)'\nset logscale xy\nset format xy '%g'\n"
+           "plot 'forces.dat' using 3:(abs($1-$2)) with dots lc rgb '#bbbbbb' title '|error| per component', "
+           "'force_calibration.dat' using 1:2 with linespoints pt 7 lw 2 title 'binned RMS error', "
+           "x with lines lc rgb 'black' title 'calibrated: error = σ'\n";
     script.close();
     const std::string command = "cd '" + directory.string() + "' && gnuplot plots.gnuplot";
     if (std::system(command.c_str()) != 0) {
         throw IoError("gnuplot failed on " + (directory / "plots.gnuplot").string() +
-                      " (is gnuplot with the pngcairo terminal installed?); the data files are in " + directory.string());
+                      " (is gnuplot with the pngcairo terminal installed?); the data files are in " +
+                      directory.string());
     }
-    fmt::print(out, "plots: {}/parity_energy.png, parity_forces.png, calibration_forces.png\n", directory.string());
+    fmt::print(out, "plots: {}/parity_energy.png, parity_forces.png, calibration_forces.png\n",
+               directory.string());
 }
 
 }  // namespace
@@ -173,8 +183,8 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
         }
         for (const std::size_t i : selected) {
             if (i >= read.size()) {
-                throw InputError("the model records frame " + std::to_string(i) + " of '" + path + "', which has " +
-                                 std::to_string(read.size()) + " frames");
+                throw InputError("the model records frame " + std::to_string(i) + " of '" + path +
+                                 "', which has " + std::to_string(read.size()) + " frames");
             }
             frames.push_back(std::move(read[i]));
             origins.push_back({file, i});
@@ -199,12 +209,16 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
         const double force_rmse = has_forces ? std::sqrt((p.forces - *p.reference_forces).squaredNorm() /
                                                          static_cast<double>(p.forces.size()))
                                              : 0.0;
-        fmt::print(out, "{:>5} {:>6} {:>6} {:>14.6f} {:>12} {:>12.4f} {:>12}\n", origins[f].file, origins[f].index,
-                   p.atoms, p.energy, energy_error ? fmt::format("{:.4f}", *energy_error * 1e3) : "-",
-                   p.energy_sigma / n * 1e3, has_forces ? fmt::format("{:.5f}", force_rmse) : "-");
-        nlohmann::json entry{{"file", origins[f].file},       {"index", origins[f].index},
-                             {"atoms", p.atoms},              {"energy", p.energy},
-                             {"energy_sigma", p.energy_sigma}, {"forces", matrix_json(p.forces)},
+        fmt::print(out, "{:>5} {:>6} {:>6} {:>14.6f} {:>12} {:>12.4f} {:>12}\n", origins[f].file,
+                   origins[f].index, p.atoms, p.energy,
+                   energy_error ? fmt::format("{:.4f}", *energy_error * 1e3) : "-", p.energy_sigma / n * 1e3,
+                   has_forces ? fmt::format("{:.5f}", force_rmse) : "-");
+        nlohmann::json entry{{"file", origins[f].file},
+                             {"index", origins[f].index},
+                             {"atoms", p.atoms},
+                             {"energy", p.energy},
+                             {"energy_sigma", p.energy_sigma},
+                             {"forces", matrix_json(p.forces)},
                              {"virial", matrix_json(p.virial)}};
         if (p.reference_energy) {
             entry["reference_energy"] = *p.reference_energy;

@@ -10,9 +10,9 @@
 namespace chorus::server {
 
 struct EvalCommandSettings {
-    std::string model_path;                  // --model
-    std::vector<std::string> data_paths;     // positional
-    std::optional<std::string> json_path;    // --json
+    std::string model_path;                     // --model
+    std::vector<std::string> data_paths;        // positional
+    std::optional<std::string> json_path;       // --json
     std::optional<std::string> plot_directory;  // --plot
     // --subset train|validation|test|all: with a linear committee trained by `chorus train` on
     // this very file (matched by SHA-256), only the frames of that part of its recorded split.

@@ -24,9 +24,10 @@ void Evaluator::record(std::int32_t bead, std::size_t atoms) {
     entry.member_energies.assign(result_.member_energies.data(),
                                  result_.member_energies.data() + result_.member_energies.size());
     // NaN when the model cannot split its energy into atoms (its per-atom energies stay NaN).
-    entry.max_atomic_sigma = atoms > 0 && result_.member_atomic_energies.rows() == static_cast<Eigen::Index>(atoms)
-                                 ? result_.atomic_energy_spread().maxCoeff()
-                                 : std::numeric_limits<double>::quiet_NaN();
+    entry.max_atomic_sigma =
+        atoms > 0 && result_.member_atomic_energies.rows() == static_cast<Eigen::Index>(atoms)
+            ? result_.atomic_energy_spread().maxCoeff()
+            : std::numeric_limits<double>::quiet_NaN();
     settings_.committee_log->record(std::move(entry));
 }
 

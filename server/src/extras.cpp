@@ -75,7 +75,8 @@ engine::ComputeRequest compute_request_for(ExtrasMode mode) {
     return request;
 }
 
-std::string build_extras(const engine::CommitteeResult& result, ExtrasMode mode, const ExtrasContext& context) {
+std::string build_extras(const engine::CommitteeResult& result, ExtrasMode mode,
+                         const ExtrasContext& context) {
     if (mode == ExtrasMode::none) {
         return {};
     }

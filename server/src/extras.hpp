@@ -32,6 +32,7 @@ struct ExtrasContext {
 
 // The JSON text for `result` (already calibrated); empty for ExtrasMode::none. Doubles are written
 // with enough digits to read back exactly.
-std::string build_extras(const engine::CommitteeResult& result, ExtrasMode mode, const ExtrasContext& context);
+std::string build_extras(const engine::CommitteeResult& result, ExtrasMode mode,
+                         const ExtrasContext& context);
 
 }  // namespace chorus::server

@@ -12,33 +12,37 @@
 
 namespace chorus::server {
 
-IpiTestServer::IpiTestServer(std::unique_ptr<asio::io_context> io_context,
-                             GenericAcceptor acceptor, Address address)
+IpiTestServer::IpiTestServer(std::unique_ptr<asio::io_context> io_context, GenericAcceptor acceptor,
+                             Address address)
     : io_context_(std::move(io_context)), acceptor_(std::move(acceptor)), address_(std::move(address)) {}
 
 std::unique_ptr<IpiTestServer> IpiTestServer::listen_unix(const std::string& path) {
     std::error_code ignored;
     std::filesystem::remove(path, ignored);
     auto io_context = std::make_unique<asio::io_context>(1);
-    asio::local::stream_protocol::acceptor acceptor(*io_context, asio::local::stream_protocol::endpoint(path));
+    asio::local::stream_protocol::acceptor acceptor(*io_context,
+                                                    asio::local::stream_protocol::endpoint(path));
     Address address;
     address.transport = Transport::unix_socket;
     address.path = path;
     address.text = "unix:" + path;
     GenericAcceptor generic(std::move(acceptor));
-    return std::unique_ptr<IpiTestServer>(new IpiTestServer(std::move(io_context), std::move(generic), address));
+    return std::unique_ptr<IpiTestServer>(
+        new IpiTestServer(std::move(io_context), std::move(generic), address));
 }
 
 std::unique_ptr<IpiTestServer> IpiTestServer::listen_tcp_loopback() {
     auto io_context = std::make_unique<asio::io_context>(1);
-    asio::ip::tcp::acceptor acceptor(*io_context, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    asio::ip::tcp::acceptor acceptor(*io_context,
+                                     asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
     Address address;
     address.transport = Transport::tcp;
     address.host = "127.0.0.1";
     address.port = acceptor.local_endpoint().port();
     address.text = "tcp:127.0.0.1:" + std::to_string(address.port);
     GenericAcceptor generic(std::move(acceptor));
-    return std::unique_ptr<IpiTestServer>(new IpiTestServer(std::move(io_context), std::move(generic), address));
+    return std::unique_ptr<IpiTestServer>(
+        new IpiTestServer(std::move(io_context), std::move(generic), address));
 }
 
 IpiTestServer::~IpiTestServer() {

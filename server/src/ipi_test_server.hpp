@@ -57,8 +57,7 @@ public:
     bool client_closed();
 
 private:
-    IpiTestServer(std::unique_ptr<asio::io_context> io_context, GenericAcceptor acceptor,
-                  Address address);
+    IpiTestServer(std::unique_ptr<asio::io_context> io_context, GenericAcceptor acceptor, Address address);
     void flush();
 
     std::unique_ptr<asio::io_context> io_context_;

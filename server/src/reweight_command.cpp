@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include <Eigen/Core>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
 #include "chorus/engine/block_average.hpp"
@@ -53,8 +53,10 @@ Eigen::MatrixXd read_table(const std::string& path) {
             double value = 0.0;
             const auto [stop, error] = std::from_chars(field.data(), field.data() + field.size(), value);
             if (error != std::errc() || stop != field.data() + field.size() || !std::isfinite(value)) {
-                throw InputError(fmt::format("{}:{}: '{}' is not a finite number; the file must hold numbers only "
-                                             "(comments after '#')", path, number, field));
+                throw InputError(
+                    fmt::format("{}:{}: '{}' is not a finite number; the file must hold numbers only "
+                                "(comments after '#')",
+                                path, number, field));
             }
             values.push_back(value);
             ++count;
@@ -64,8 +66,10 @@ Eigen::MatrixXd read_table(const std::string& path) {
             continue;
         }
         if (rows > 0 && count != columns) {
-            throw InputError(fmt::format("{}:{}: {} columns, but the rows before have {}; every row needs the same "
-                                         "number of columns", path, number, count, columns));
+            throw InputError(
+                fmt::format("{}:{}: {} columns, but the rows before have {}; every row needs the same "
+                            "number of columns",
+                            path, number, count, columns));
         }
         columns = count;
         ++rows;
@@ -74,8 +78,8 @@ Eigen::MatrixXd read_table(const std::string& path) {
         throw InputError("'" + path + "' holds no data rows; give a file with one row per frame");
     }
     // Row-major on disk, column-major in Eigen.
-    return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(values.data(), rows,
-                                                                                                      columns);
+    return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        values.data(), rows, columns);
 }
 
 Eigen::MatrixXd every_nth_row(const Eigen::MatrixXd& table, int n) {
@@ -88,21 +92,23 @@ Eigen::MatrixXd every_nth_row(const Eigen::MatrixXd& table, int n) {
 }
 
 struct Inputs {
-    Eigen::MatrixXd potentials;   // frames × M, eV
-    Eigen::MatrixXd observables;  // frames × K
+    Eigen::MatrixXd potentials;                 // frames × M, eV
+    Eigen::MatrixXd observables;                // frames × K
     std::vector<std::string> observable_names;  // K, for plots
     double kt_ev = 0.0;
     std::vector<std::string> notes;  // how the inputs were read (beads, dropped records), for the summary
 };
 
 // k_B T from exactly one of --kt, --temperature, --input, or else from the committee log's header.
-double thermal_energy_ev(const ReweightSettings& settings, const std::optional<double>& log_temperature_kelvin,
+double thermal_energy_ev(const ReweightSettings& settings,
+                         const std::optional<double>& log_temperature_kelvin,
                          std::vector<std::string>& notes) {
     const int given = static_cast<int>(settings.kt_hartree.has_value()) +
                       static_cast<int>(settings.temperature_kelvin.has_value()) +
                       static_cast<int>(settings.ipi_input_path.has_value());
     if (given > 1) {
-        throw ConfigError("give the temperature once: --kt (Hartree), --temperature (K) or --input (i-PI input)");
+        throw ConfigError(
+            "give the temperature once: --kt (Hartree), --temperature (K) or --input (i-PI input)");
     }
     double kt_ev = 0.0;
     if (settings.kt_hartree) {
@@ -111,18 +117,22 @@ double thermal_energy_ev(const ReweightSettings& settings, const std::optional<d
         kt_ev = units::kelvin_to_ev(*settings.temperature_kelvin);
     } else if (settings.ipi_input_path) {
         kt_ev = ipi_input_thermal_energy_ev(*settings.ipi_input_path);
-        notes.push_back(fmt::format("kT from '{}' (CODATA 2018 k_B; i-PI's 3.1668152e-6 Ha/K differs by ~1e-6)",
-                                    *settings.ipi_input_path));
+        notes.push_back(
+            fmt::format("kT from '{}' (CODATA 2018 k_B; i-PI's 3.1668152e-6 Ha/K differs by ~1e-6)",
+                        *settings.ipi_input_path));
     } else if (log_temperature_kelvin) {
         kt_ev = units::kelvin_to_ev(*log_temperature_kelvin);
         notes.push_back(fmt::format("kT from the committee log's header: {} K", *log_temperature_kelvin));
     } else {
-        throw ConfigError("no temperature: give --kt (Hartree), --temperature (K) or --input (i-PI input), or "
-                          "start `chorus serve --committee-log` with --temperature");
+        throw ConfigError(
+            "no temperature: give --kt (Hartree), --temperature (K) or --input (i-PI input), or "
+            "start `chorus serve --committee-log` with --temperature");
     }
     if (!(kt_ev > 0.0) || !std::isfinite(kt_ev)) {
-        throw ConfigError(fmt::format("the thermal energy must be positive, got kT = {} eV; check --kt or "
-                                      "--temperature", kt_ev));
+        throw ConfigError(
+            fmt::format("the thermal energy must be positive, got kT = {} eV; check --kt or "
+                        "--temperature",
+                        kt_ev));
     }
     return kt_ev;
 }
@@ -137,11 +147,11 @@ void apply_stride(const ReweightSettings& settings, Eigen::MatrixXd& potentials,
         observables = every_nth_row(observables, -settings.stride);
     }
     if (potentials.rows() != observables.rows()) {
-        throw InputError(fmt::format("after --stride {}: {} frames of potentials ({}) but {} of observables ({}); "
-                                     "the stride is the ratio of the two printing periods (positive when the "
-                                     "potentials were printed more often, negative otherwise)",
-                                     settings.stride, potentials.rows(), potentials_name, observables.rows(),
-                                     observables_name));
+        throw InputError(fmt::format(
+            "after --stride {}: {} frames of potentials ({}) but {} of observables ({}); "
+            "the stride is the ratio of the two printing periods (positive when the "
+            "potentials were printed more often, negative otherwise)",
+            settings.stride, potentials.rows(), potentials_name, observables.rows(), observables_name));
     }
 }
 
@@ -150,9 +160,9 @@ void select_index(const ReweightSettings& settings, Inputs& inputs, const std::s
         return;
     }
     if (*settings.index < 0 || *settings.index >= inputs.observables.cols()) {
-        throw InputError(fmt::format("--index {} is out of range: {} has {} columns (0-based indices 0 to {})",
-                                     *settings.index, source, inputs.observables.cols(),
-                                     inputs.observables.cols() - 1));
+        throw InputError(
+            fmt::format("--index {} is out of range: {} has {} columns (0-based indices 0 to {})",
+                        *settings.index, source, inputs.observables.cols(), inputs.observables.cols() - 1));
     }
     inputs.observables = Eigen::MatrixXd(inputs.observables.col(*settings.index));
     inputs.observable_names = {inputs.observable_names[static_cast<std::size_t>(*settings.index)]};
@@ -190,14 +200,14 @@ Inputs read_trajectory_inputs(const ReweightSettings& settings) {
         SteppedPotentials stepped = group_into_steps(log, settings.beads);
         potentials = std::move(stepped.potentials);
         log_temperature = log.temperature_kelvin;
-        inputs.notes.push_back(fmt::format("committee log: {} records, {} beads per step{}, {} steps", log.beads.size(),
-                                           stepped.beads,
-                                           log.beads.front() >= 0 ? " (by bead id)" : " (consecutive records)",
-                                           potentials.rows()));
+        inputs.notes.push_back(fmt::format(
+            "committee log: {} records, {} beads per step{}, {} steps", log.beads.size(), stepped.beads,
+            log.beads.front() >= 0 ? " (by bead id)" : " (consecutive records)", potentials.rows()));
         if (stepped.incomplete_steps > 0 || log.truncated_lines > 0) {
-            inputs.notes.push_back(fmt::format("committee log: skipped {} incomplete step(s) and {} cut line(s) "
-                                               "(interrupted runs)",
-                                               stepped.incomplete_steps, log.truncated_lines));
+            inputs.notes.push_back(
+                fmt::format("committee log: skipped {} incomplete step(s) and {} cut line(s) "
+                            "(interrupted runs)",
+                            stepped.incomplete_steps, log.truncated_lines));
         }
     } else {
         if (settings.beads) {
@@ -205,8 +215,8 @@ Inputs read_trajectory_inputs(const ReweightSettings& settings) {
         }
         source = fmt::format("'{}'", settings.ipi_extras_paths.front());
         potentials = bead_averaged_committee_potentials(settings.ipi_extras_paths);
-        inputs.notes.push_back(fmt::format("i-PI extras: {} bead file(s), {} steps", settings.ipi_extras_paths.size(),
-                                           potentials.rows()));
+        inputs.notes.push_back(fmt::format("i-PI extras: {} bead file(s), {} steps",
+                                           settings.ipi_extras_paths.size(), potentials.rows()));
     }
     inputs.kt_ev = thermal_energy_ev(settings, log_temperature, inputs.notes);
 
@@ -242,23 +252,28 @@ Inputs read_inputs(const ReweightSettings& settings) {
                         static_cast<int>(settings.committee_log_path.has_value()) +
                         static_cast<int>(!settings.ipi_extras_paths.empty());
     if (sources != 1) {
-        throw ConfigError("give the member potentials once: a potentials file and an observables file (i-PI's "
-                          "tool inputs), --committee-log FILE, or --ipi-extras FILE...");
+        throw ConfigError(
+            "give the member potentials once: a potentials file and an observables file (i-PI's "
+            "tool inputs), --committee-log FILE, or --ipi-extras FILE...");
     }
     if (settings.stride == 0) {
-        throw ConfigError("--stride 0 is meaningless; give a positive stride to thin the potentials or a negative "
-                          "one to thin the observables");
+        throw ConfigError(
+            "--stride 0 is meaningless; give a positive stride to thin the potentials or a negative "
+            "one to thin the observables");
     }
     if (!settings.potentials_path.empty()) {
         if (settings.beads || settings.extra_observables_path) {
-            throw ConfigError("--beads and --observables go with --committee-log or --ipi-extras; i-PI's tool "
-                              "inputs take the observables file as the second argument");
+            throw ConfigError(
+                "--beads and --observables go with --committee-log or --ipi-extras; i-PI's tool "
+                "inputs take the observables file as the second argument");
         }
         return read_tool_inputs(settings);
     }
     if (!settings.observables_path.empty()) {
-        throw ConfigError(fmt::format("'{}': with --committee-log or --ipi-extras, give observables with "
-                                      "--observables FILE", settings.observables_path));
+        throw ConfigError(
+            fmt::format("'{}': with --committee-log or --ipi-extras, give observables with "
+                        "--observables FILE",
+                        settings.observables_path));
     }
     return read_trajectory_inputs(settings);
 }
@@ -291,19 +306,21 @@ Report compute(const ReweightSettings& settings, const Inputs& inputs) {
         for (Eigen::Index i = 0; i < report.effective_sample_sizes.size(); ++i) {
             const double ess = report.effective_sample_sizes[i];
             if (ess < low_effective_sample_fraction * frames) {
-                report.warnings.push_back(fmt::format(
-                    "member {}: effective sample size {:.1f} is below 10 % of the {} frames; its exact average is "
-                    "unreliable (prefer the cumulant expansion, drop --direct, or sample longer)",
-                    i, ess, deviations.rows()));
+                report.warnings.push_back(
+                    fmt::format("member {}: effective sample size {:.1f} is below 10 % of the {} frames; its "
+                                "exact average is "
+                                "unreliable (prefer the cumulant expansion, drop --direct, or sample longer)",
+                                i, ess, deviations.rows()));
             }
         }
     }
     for (std::size_t k = 0; k < report.sampling.size(); ++k) {
         if (!report.sampling[k].reliable) {
-            report.warnings.push_back(fmt::format(
-                "observable {}: only {} blocks of {} frames at the blocking plateau; the statistical error is itself "
-                "uncertain by more than 13 % (sample longer)",
-                k, report.sampling[k].blocks, report.sampling[k].block_size));
+            report.warnings.push_back(
+                fmt::format("observable {}: only {} blocks of {} frames at the blocking plateau; the "
+                            "statistical error is itself "
+                            "uncertain by more than 13 % (sample longer)",
+                            k, report.sampling[k].blocks, report.sampling[k].block_size));
         }
     }
     return report;
@@ -337,7 +354,8 @@ std::string method_name(const ReweightSettings& settings) {
 }
 
 // The readable form, for --table (stdout) and, without it, for stderr.
-void write_summary(const ReweightSettings& settings, const Inputs& inputs, const Report& report, std::ostream& out) {
+void write_summary(const ReweightSettings& settings, const Inputs& inputs, const Report& report,
+                   std::ostream& out) {
     const auto& a = report.averages;
     fmt::print(out, "chorus reweight: {} frames, {} members, kT = {:.6e} eV ({:.6e} Ha), {}\n",
                inputs.potentials.rows(), inputs.potentials.cols(), inputs.kt_ev,
@@ -348,8 +366,10 @@ void write_summary(const ReweightSettings& settings, const Inputs& inputs, const
     if (report.committee) {
         const auto& c = *report.committee;
         const auto& s = report.sampling.front();
-        fmt::print(out, "{} observable models: mean {:.8e}, total {:.3e} from sigma_a {:.3e} (models) and sigma_aV {:.3e} "
-                        "(potentials), Eqs. 26-28\n",
+        fmt::print(out,
+                   "{} observable models: mean {:.8e}, total {:.3e} from sigma_a {:.3e} (models) and "
+                   "sigma_aV {:.3e} "
+                   "(potentials), Eqs. 26-28\n",
                    a.members.rows(), c.mean, c.total, c.sigma_a, c.sigma_av);
         fmt::print(out, "statistical error of the mean {:.3e} (block size {}, {} blocks)\n", s.standard_error,
                    s.block_size, s.blocks);
@@ -416,8 +436,8 @@ nlohmann::json to_json(const ReweightSettings& settings, const Inputs& inputs, c
     json["notes"] = inputs.notes;
     if (report.committee) {
         const auto& c = *report.committee;
-        json["observable_committee"] = {{"mean", c.mean}, {"total", c.total}, {"sigma_a", c.sigma_a},
-                                        {"sigma_av", c.sigma_av}};
+        json["observable_committee"] = {
+            {"mean", c.mean}, {"total", c.total}, {"sigma_a", c.sigma_a}, {"sigma_av", c.sigma_av}};
         json["observable_committee"].update(sampling_json(report.sampling.front()));
     }
     json["warnings"] = report.warnings;

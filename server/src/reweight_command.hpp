@@ -18,15 +18,15 @@
 namespace chorus::server {
 
 struct ReweightSettings {
-    std::string potentials_path;   // one row per frame, one column per member, Hartree (empty: another source)
+    std::string potentials_path;  // one row per frame, one column per member, Hartree (empty: another source)
     std::string observables_path;  // one row per frame, one column per observable (or observable model)
-    std::optional<std::string> committee_log_path;  // --committee-log
-    std::vector<std::string> ipi_extras_paths;      // --ipi-extras, one per bead
-    std::optional<int> beads;                       // --beads (committee logs)
+    std::optional<std::string> committee_log_path;      // --committee-log
+    std::vector<std::string> ipi_extras_paths;          // --ipi-extras, one per bead
+    std::optional<int> beads;                           // --beads (committee logs)
     std::optional<std::string> extra_observables_path;  // --observables (with a log or extras)
     // The temperature: at most one of these; with none, a committee log's header temperature.
-    std::optional<double> kt_hartree;          // --kt
-    std::optional<double> temperature_kelvin;  // --temperature
+    std::optional<double> kt_hartree;           // --kt
+    std::optional<double> temperature_kelvin;   // --temperature
     std::optional<std::string> ipi_input_path;  // --input: the ensemble temperature of an i-PI input
     std::optional<std::string> plot_path;       // --plot FILE.png|FILE.svg
     // > 0: keep every stride-th potential row (potentials printed more often);

@@ -69,9 +69,10 @@ CommitteeLogContents read_committee_log(const std::string& path) {
             int version = 0;
             if (!parse(split_fields(text.substr(magic.size())).at(0), version) ||
                 version != committee_log_format_version) {
-                throw InputError(fmt::format("{}: committee log format '{}' is not version {}, the one this chorus "
-                                             "reads; use the chorus that wrote it",
-                                             where(), text.substr(magic.size()), committee_log_format_version));
+                throw InputError(
+                    fmt::format("{}: committee log format '{}' is not version {}, the one this chorus "
+                                "reads; use the chorus that wrote it",
+                                where(), text.substr(magic.size()), committee_log_format_version));
             }
             ++block;
             block_has_members = false;
@@ -87,21 +88,24 @@ CommitteeLogContents read_committee_log(const std::string& path) {
                     throw InputError(fmt::format("{}: '{}' is not a member count", where(), *value));
                 }
                 if (log.members != 0 && members != log.members) {
-                    throw InputError(fmt::format("{}: this run of chorus logged {} members, an earlier one {}; "
-                                                 "reweight the runs of one committee separately",
-                                                 where(), members, log.members));
+                    throw InputError(
+                        fmt::format("{}: this run of chorus logged {} members, an earlier one {}; "
+                                    "reweight the runs of one committee separately",
+                                    where(), members, log.members));
                 }
                 log.members = members;
                 block_has_members = true;
             } else if (const auto temperature = header_value(text, "temperature_K")) {
                 double kelvin = 0.0;
                 if (!parse(*temperature, kelvin) || !(kelvin > 0.0) || !std::isfinite(kelvin)) {
-                    throw InputError(fmt::format("{}: '{}' is not a temperature in K", where(), *temperature));
+                    throw InputError(
+                        fmt::format("{}: '{}' is not a temperature in K", where(), *temperature));
                 }
                 if (log.temperature_kelvin && *log.temperature_kelvin != kelvin) {
-                    throw InputError(fmt::format("{}: temperature {} K differs from an earlier run's {} K; give the "
-                                                 "one to reweight at with --temperature",
-                                                 where(), kelvin, *log.temperature_kelvin));
+                    throw InputError(
+                        fmt::format("{}: temperature {} K differs from an earlier run's {} K; give the "
+                                    "one to reweight at with --temperature",
+                                    where(), kelvin, *log.temperature_kelvin));
                 }
                 log.temperature_kelvin = kelvin;
             }
@@ -112,10 +116,11 @@ CommitteeLogContents read_committee_log(const std::string& path) {
             continue;
         }
         if (block < 0 || !block_has_members) {
-            throw InputError(fmt::format("{}: a record before any '# chorus-committee-log' header with '# members:'; "
-                                         "this is not a chorus committee log (for i-PI's files give them as "
-                                         "positional arguments or with --ipi-extras)",
-                                         where()));
+            throw InputError(
+                fmt::format("{}: a record before any '# chorus-committee-log' header with '# members:'; "
+                            "this is not a chorus committee log (for i-PI's files give them as "
+                            "positional arguments or with --ipi-extras)",
+                            where()));
         }
         const std::size_t expected = leading_columns + log.members + trailing_columns;
         if (fields.size() < expected) {
@@ -124,8 +129,9 @@ CommitteeLogContents read_committee_log(const std::string& path) {
             continue;
         }
         if (fields.size() > expected) {
-            throw InputError(fmt::format("{}: {} columns where {} members make {}; is this file a mix of logs?",
-                                         where(), fields.size(), log.members, expected));
+            throw InputError(
+                fmt::format("{}: {} columns where {} members make {}; is this file a mix of logs?", where(),
+                            fields.size(), log.members, expected));
         }
         std::int32_t bead = 0;
         if (!parse(fields[2], bead) || bead < -1) {
@@ -135,8 +141,8 @@ CommitteeLogContents read_committee_log(const std::string& path) {
             double value = 0.0;
             const std::string_view field = fields[leading_columns + k];
             if (!parse(field, value) || !std::isfinite(value)) {
-                throw InputError(fmt::format("{}: member energy {} '{}' is not a finite number", where(), k + 1,
-                                             field));
+                throw InputError(
+                    fmt::format("{}: member energy {} '{}' is not a finite number", where(), k + 1, field));
             }
             energies.push_back(value);
         }
@@ -145,12 +151,14 @@ CommitteeLogContents read_committee_log(const std::string& path) {
         log.connections.emplace_back(fields[1]);
     }
     if (log.beads.empty()) {
-        throw InputError("the committee log '" + path + "' holds no records; was `chorus serve --committee-log` "
+        throw InputError("the committee log '" + path +
+                         "' holds no records; was `chorus serve --committee-log` "
                          "answering any request?");
     }
     const auto records = static_cast<Eigen::Index>(log.beads.size());
-    log.member_energies = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-        energies.data(), records, static_cast<Eigen::Index>(log.members));
+    log.member_energies =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            energies.data(), records, static_cast<Eigen::Index>(log.members));
     return log;
 }
 
@@ -158,11 +166,14 @@ SteppedPotentials group_into_steps(const CommitteeLogContents& log, std::optiona
     if (beads && *beads < 1) {
         throw ConfigError(fmt::format("--beads {} is not a bead count; give P >= 1", *beads));
     }
-    const bool tracked = std::any_of(log.beads.begin(), log.beads.end(), [](std::int32_t b) { return b >= 0; });
-    const bool untracked = std::any_of(log.beads.begin(), log.beads.end(), [](std::int32_t b) { return b < 0; });
+    const bool tracked =
+        std::any_of(log.beads.begin(), log.beads.end(), [](std::int32_t b) { return b >= 0; });
+    const bool untracked =
+        std::any_of(log.beads.begin(), log.beads.end(), [](std::int32_t b) { return b < 0; });
     if (tracked && untracked) {
-        throw InputError("the committee log mixes records with bead ids and without (-1); reweight runs with and "
-                         "without --track-beads separately");
+        throw InputError(
+            "the committee log mixes records with bead ids and without (-1); reweight runs with and "
+            "without --track-beads separately");
     }
     SteppedPotentials result;
     result.beads = beads.value_or(1);
@@ -173,9 +184,10 @@ SteppedPotentials group_into_steps(const CommitteeLogContents& log, std::optiona
         const auto outside = std::find_if(log.beads.begin(), log.beads.end(),
                                           [&](std::int32_t b) { return b >= result.beads; });
         if (outside != log.beads.end()) {
-            throw InputError(fmt::format("bead id {} in the committee log, but --beads {}; give the simulation's "
-                                         "number of beads",
-                                         *outside, result.beads));
+            throw InputError(
+                fmt::format("bead id {} in the committee log, but --beads {}; give the simulation's "
+                            "number of beads",
+                            *outside, result.beads));
         }
     }
 
@@ -213,12 +225,13 @@ SteppedPotentials group_into_steps(const CommitteeLogContents& log, std::optiona
     close_step();
     const auto rows = static_cast<Eigen::Index>(steps.size()) / std::max<Eigen::Index>(members, 1);
     if (rows == 0) {
-        throw InputError(fmt::format("no complete step of {} beads in the committee log ({} records); check --beads",
-                                     result.beads, log.beads.size()));
+        throw InputError(
+            fmt::format("no complete step of {} beads in the committee log ({} records); check --beads",
+                        result.beads, log.beads.size()));
     }
     result.potentials =
-        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(steps.data(), rows,
-                                                                                                  members);
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            steps.data(), rows, members);
     return result;
 }
 

@@ -31,9 +31,10 @@ void append_numbers(std::string_view text, std::vector<double>& values, const st
         double value = 0.0;
         const auto [stop, error] = std::from_chars(field.data(), field.data() + field.size(), value);
         if (error != std::errc() || stop != field.data() + field.size() || !std::isfinite(value)) {
-            throw InputError(fmt::format("{}: '{}' is not a finite number; committee_pot extras hold numbers only "
-                                         "(is this another extra_type, e.g. raw JSON?)",
-                                         where, field));
+            throw InputError(
+                fmt::format("{}: '{}' is not a finite number; committee_pot extras hold numbers only "
+                            "(is this another extra_type, e.g. raw JSON?)",
+                            where, field));
         }
         values.push_back(value);
         at = end;
@@ -58,10 +59,11 @@ IpiExtrasTrajectory read_ipi_extras(const std::string& path) {
         }
         const auto count = static_cast<Eigen::Index>(frame.size());
         if (count == 0 || (width >= 0 && count != width)) {
-            throw InputError(fmt::format("{}:{}: step {} has {} values, {}; every step of an extras file needs the "
-                                         "same number of values (one per committee member)",
-                                         path, header_line, trajectory.steps.back(), count,
-                                         width >= 0 ? fmt::format("the steps before {}", width) : "none"));
+            throw InputError(
+                fmt::format("{}:{}: step {} has {} values, {}; every step of an extras file needs the "
+                            "same number of values (one per committee member)",
+                            path, header_line, trajectory.steps.back(), count,
+                            width >= 0 ? fmt::format("the steps before {}", width) : "none"));
         }
         width = count;
         values.insert(values.end(), frame.begin(), frame.end());
@@ -78,9 +80,10 @@ IpiExtrasTrajectory read_ipi_extras(const std::string& path) {
             if (trajectory.property.empty()) {
                 trajectory.property = property;
             } else if (property != trajectory.property) {
-                throw InputError(fmt::format("{}:{}: property '{}' in an extras file of '{}'; i-PI writes one "
-                                             "property per file",
-                                             path, number, property, trajectory.property));
+                throw InputError(
+                    fmt::format("{}:{}: property '{}' in an extras file of '{}'; i-PI writes one "
+                                "property per file",
+                                path, number, property, trajectory.property));
             }
             trajectory.steps.push_back(std::stoll(match[2].str()));
             header_line = number;
@@ -90,19 +93,22 @@ IpiExtrasTrajectory read_ipi_extras(const std::string& path) {
             if (line.find_first_not_of(" \t\r") == std::string::npos) {
                 continue;
             }
-            throw InputError(fmt::format("{}:{}: data before the first '#EXTRAS(...)# Step: N' line; this is not an "
-                                         "i-PI extras trajectory",
-                                         path, number));
+            throw InputError(
+                fmt::format("{}:{}: data before the first '#EXTRAS(...)# Step: N' line; this is not an "
+                            "i-PI extras trajectory",
+                            path, number));
         }
         append_numbers(line, frame, fmt::format("{}:{}", path, number));
     }
     close_frame();
     if (trajectory.steps.empty()) {
-        throw InputError("'" + path + "' has no '#EXTRAS(...)# Step: N' line; give the files i-PI writes for "
+        throw InputError("'" + path +
+                         "' has no '#EXTRAS(...)# Step: N' line; give the files i-PI writes for "
                          "<trajectory extra_type='committee_pot'>");
     }
-    trajectory.values = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-        values.data(), static_cast<Eigen::Index>(trajectory.steps.size()), width);
+    trajectory.values =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            values.data(), static_cast<Eigen::Index>(trajectory.steps.size()), width);
     return trajectory;
 }
 
@@ -115,17 +121,19 @@ Eigen::MatrixXd bead_averaged_committee_potentials(std::span<const std::string> 
     for (const std::string& path : paths) {
         IpiExtrasTrajectory trajectory = read_ipi_extras(path);
         if (trajectory.property != "committee_pot") {
-            throw InputError(fmt::format("'{}' holds the extras '{}', not 'committee_pot'; pass the files written "
-                                         "with extra_type='committee_pot' (e.g. sim.committee_pot_*)",
-                                         path, trajectory.property));
+            throw InputError(
+                fmt::format("'{}' holds the extras '{}', not 'committee_pot'; pass the files written "
+                            "with extra_type='committee_pot' (e.g. sim.committee_pot_*)",
+                            path, trajectory.property));
         }
         if (per_bead.empty()) {
             steps = trajectory.steps;
         } else if (trajectory.steps != steps || trajectory.values.cols() != per_bead.front().cols()) {
-            throw InputError(fmt::format("'{}' has {} steps of {} members, but '{}' has {} of {}; the files of the "
-                                         "beads of one run have the same steps",
-                                         path, trajectory.steps.size(), trajectory.values.cols(), paths.front(),
-                                         steps.size(), per_bead.front().cols()));
+            throw InputError(
+                fmt::format("'{}' has {} steps of {} members, but '{}' has {} of {}; the files of the "
+                            "beads of one run have the same steps",
+                            path, trajectory.steps.size(), trajectory.values.cols(), paths.front(),
+                            steps.size(), per_bead.front().cols()));
         }
         per_bead.push_back(std::move(trajectory.values));
     }

@@ -16,9 +16,9 @@
 namespace chorus::server {
 
 struct IpiExtrasTrajectory {
-    std::string property;            // e.g. "committee_pot"
-    std::vector<long long> steps;    // one per frame
-    Eigen::MatrixXd values;          // frames × values per step, as in the file (committee_pot: Hartree)
+    std::string property;          // e.g. "committee_pot"
+    std::vector<long long> steps;  // one per frame
+    Eigen::MatrixXd values;        // frames × values per step, as in the file (committee_pot: Hartree)
 };
 
 // Throws IoError (unreadable) or InputError (no step header, values of uneven count, not numbers,

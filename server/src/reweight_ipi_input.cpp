@@ -18,9 +18,22 @@ namespace {
 
 // i-PI's UnitPrefix table (ipi/utils/units.py).
 constexpr std::array<std::pair<std::string_view, double>, 16> prefixes{{
-    {"yotta", 1e24}, {"zetta", 1e21}, {"exa", 1e18}, {"peta", 1e15}, {"tera", 1e12}, {"giga", 1e9},
-    {"mega", 1e6}, {"kilo", 1e3}, {"milli", 1e-3}, {"micro", 1e-6}, {"nano", 1e-9}, {"pico", 1e-12},
-    {"femto", 1e-15}, {"atto", 1e-18}, {"zepto", 1e-21}, {"yocto", 1e-24},
+    {"yotta", 1e24},
+    {"zetta", 1e21},
+    {"exa", 1e18},
+    {"peta", 1e15},
+    {"tera", 1e12},
+    {"giga", 1e9},
+    {"mega", 1e6},
+    {"kilo", 1e3},
+    {"milli", 1e-3},
+    {"micro", 1e-6},
+    {"nano", 1e-9},
+    {"pico", 1e-12},
+    {"femto", 1e-15},
+    {"atto", 1e-18},
+    {"zepto", 1e-21},
+    {"yocto", 1e-24},
 }};
 
 std::string_view trimmed(std::string_view text) {
@@ -52,9 +65,10 @@ double ev_per_temperature_unit(std::string_view unit, const std::string& path) {
     if (base.empty() || base == "automatic" || base == "atomic_unit") {
         return scale * units::hartree_in_ev;
     }
-    throw InputError(fmt::format("{}: temperature units '{}' are not ones i-PI knows for a temperature; use "
-                                 "kelvin or atomic_unit (with an optional prefix such as milli)",
-                                 path, unit));
+    throw InputError(
+        fmt::format("{}: temperature units '{}' are not ones i-PI knows for a temperature; use "
+                    "kelvin or atomic_unit (with an optional prefix such as milli)",
+                    path, unit));
 }
 
 }  // namespace
@@ -63,7 +77,8 @@ double ipi_input_thermal_energy_ev(const std::string& path) {
     pugi::xml_document document;
     const pugi::xml_parse_result parsed = document.load_file(path.c_str());
     if (parsed.status == pugi::status_file_not_found || parsed.status == pugi::status_io_error) {
-        throw IoError(fmt::format("cannot read the i-PI input '{}': {}; check the path", path, parsed.description()));
+        throw IoError(
+            fmt::format("cannot read the i-PI input '{}': {}; check the path", path, parsed.description()));
     }
     if (!parsed) {
         throw InputError(fmt::format("'{}' is not well-formed XML at byte {}: {}", path, parsed.offset,
@@ -72,15 +87,18 @@ double ipi_input_thermal_energy_ev(const std::string& path) {
     const pugi::xml_node temperature =
         document.child("simulation").child("system").child("ensemble").child("temperature");
     if (!temperature) {
-        throw InputError(fmt::format("'{}' has no <simulation><system><ensemble><temperature>; give the "
-                                     "temperature with --temperature (K) or --kt (Hartree) instead",
-                                     path));
+        throw InputError(
+            fmt::format("'{}' has no <simulation><system><ensemble><temperature>; give the "
+                        "temperature with --temperature (K) or --kt (Hartree) instead",
+                        path));
     }
     const std::string_view text = trimmed(temperature.child_value());
     double value = 0.0;
     const auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || stop != text.data() + text.size() || !std::isfinite(value) || !(value > 0.0)) {
-        throw InputError(fmt::format("{}: the ensemble temperature '{}' is not a positive number", path, text));
+    if (error != std::errc() || stop != text.data() + text.size() || !std::isfinite(value) ||
+        !(value > 0.0)) {
+        throw InputError(
+            fmt::format("{}: the ensemble temperature '{}' is not a positive number", path, text));
     }
     return value * ev_per_temperature_unit(temperature.attribute("units").as_string(), path);
 }

@@ -78,8 +78,9 @@ int run_gnuplot(const std::filesystem::path& script, const std::filesystem::path
     const int error = ::posix_spawnp(&child, "gnuplot", &actions, nullptr, arguments, environ);
     posix_spawn_file_actions_destroy(&actions);
     if (error == ENOENT) {
-        throw ConfigError("--plot needs gnuplot, which is not installed (or not on PATH); install it (Debian: "
-                          "apt-get install gnuplot-nox) or leave out --plot");
+        throw ConfigError(
+            "--plot needs gnuplot, which is not installed (or not on PATH); install it (Debian: "
+            "apt-get install gnuplot-nox) or leave out --plot");
     }
     if (error != 0) {
         throw IoError(fmt::format("cannot run gnuplot for --plot: {}", std::strerror(error)));
@@ -95,8 +96,8 @@ int run_gnuplot(const std::filesystem::path& script, const std::filesystem::path
 
 }  // namespace
 
-RunningAverages running_averages(const Eigen::MatrixXd& deviations, const Eigen::VectorXd& observable, double beta,
-                                 bool exact, int points) {
+RunningAverages running_averages(const Eigen::MatrixXd& deviations, const Eigen::VectorXd& observable,
+                                 double beta, bool exact, int points) {
     const Eigen::Index frames = deviations.rows();
     const Eigen::Index members = deviations.cols();
     std::vector<Eigen::Index> counts;
@@ -115,8 +116,8 @@ RunningAverages running_averages(const Eigen::MatrixXd& deviations, const Eigen:
         const Eigen::Index t = counts[p];
         const Eigen::MatrixXd prefix = deviations.topRows(t);
         const Eigen::MatrixXd values = observable.head(t);
-        const engine::ReweightedAverages result =
-            exact ? engine::reweight_exact(prefix, values, beta) : engine::reweight_cumulant(prefix, values, beta);
+        const engine::ReweightedAverages result = exact ? engine::reweight_exact(prefix, values, beta)
+                                                        : engine::reweight_cumulant(prefix, values, beta);
         averages.frames[row] = static_cast<double>(t);
         averages.members.row(row) = result.members.row(0);
         averages.mean[row] = result.member_mean[0];
@@ -161,15 +162,17 @@ void plot_running_averages(const RunningAverages& averages, const std::string& o
         std::ofstream script(script_path);
         script << "set terminal " << terminal << "\n"
                << "set output " << quoted(output_path) << "\n"
-               << "set title " << quoted(fmt::format("running reweighted averages of {} ({} members)",
-                                                     observable_label, members))
+               << "set title "
+               << quoted(fmt::format("running reweighted averages of {} ({} members)", observable_label,
+                                     members))
                << " noenhanced\n"
                << "set xlabel 'frames averaged'\n"
                << "set ylabel " << quoted(observable_label) << " noenhanced\n"
                << "set key outside right top noenhanced\n"
                << "set grid\n"
                << "data = " << quoted(data_path.string()) << "\n"
-               << "plot for [i=1:" << members << "] data using 1:(column(i+2)) with lines lw 1.5 title sprintf('member %d', i), \\\n"
+               << "plot for [i=1:" << members
+               << "] data using 1:(column(i+2)) with lines lw 1.5 title sprintf('member %d', i), \\\n"
                << "     data using 1:2 with lines lw 3 dt 2 lc rgb 'black' title 'mean over members'\n";
         if (!script) {
             throw IoError("cannot write gnuplot's script in " + script_path.parent_path().string());
@@ -182,7 +185,8 @@ void plot_running_averages(const RunningAverages& averages, const std::string& o
                                   WIFEXITED(status) ? WEXITSTATUS(status) : -1, path, read_all(log_path)));
     }
     if (!std::filesystem::exists(output_path)) {
-        throw IoError(fmt::format("gnuplot wrote no '{}'; check that its directory exists and is writable", path));
+        throw IoError(
+            fmt::format("gnuplot wrote no '{}'; check that its directory exists and is writable", path));
     }
 }
 

@@ -17,8 +17,8 @@ struct RunningAverages {
 
 // At up to `points` frame counts spread evenly over the trajectory (from 2 frames on), the same
 // estimator as the final result (exact or CEA) applied to the prefix.
-RunningAverages running_averages(const Eigen::MatrixXd& deviations, const Eigen::VectorXd& observable, double beta,
-                                 bool exact, int points = 200);
+RunningAverages running_averages(const Eigen::MatrixXd& deviations, const Eigen::VectorXd& observable,
+                                 double beta, bool exact, int points = 200);
 
 // Writes the plot; the terminal follows the extension (.png: pngcairo, .svg: svg). Throws
 // ConfigError for another extension or when gnuplot is not installed, IoError when gnuplot fails

@@ -6,11 +6,11 @@
 #include <type_traits>
 #include <utility>
 
+#include <oneapi/tbb/task_arena.h>
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
-#include <oneapi/tbb/task_arena.h>
 
 namespace chorus::server {
 
@@ -40,8 +40,8 @@ auto async_run_in_arena(tbb::task_arena& arena, const asio::any_io_executor& exe
                        });
         });
     };
-    return asio::async_initiate<CompletionToken, void(std::exception_ptr, Result)>(
-        std::move(initiation), token, std::move(work));
+    return asio::async_initiate<CompletionToken, void(std::exception_ptr, Result)>(std::move(initiation),
+                                                                                   token, std::move(work));
 }
 
 }  // namespace chorus::server

@@ -4,14 +4,14 @@
 #include <memory>
 #include <vector>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
 
 #include "chorus/models/model_file.hpp"
 #include "committee_log.hpp"
@@ -58,7 +58,8 @@ void log_settings(const ServeSettings& settings, const engine::Model& model, con
         species == std::vector<int>{0} ? std::string("any (atomic number 0)") : format_species(species),
         name_of(settings.periodicity), name_of(settings.extras), settings.track_beads ? "on" : "off",
         settings.persist ? "on" : "off",
-        settings.retry_for_seconds ? fmt::format("{} s", *settings.retry_for_seconds) : std::string("forever"),
+        settings.retry_for_seconds ? fmt::format("{} s", *settings.retry_for_seconds)
+                                   : std::string("forever"),
         threads, settings.max_atoms);
 }
 
@@ -66,7 +67,8 @@ void log_settings(const ServeSettings& settings, const engine::Model& model, con
 
 void configure_logging(spdlog::level::level_enum level) {
     // Not registered by name: configuring twice (tests, benchmarks) must not throw.
-    auto logger = std::make_shared<spdlog::logger>("chorus", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    auto logger =
+        std::make_shared<spdlog::logger>("chorus", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
     logger->set_level(level);
     spdlog::set_default_logger(std::move(logger));
@@ -112,8 +114,8 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
             session_settings.max_atoms = settings.max_atoms;
             session_settings.evaluation = evaluation;
             session_settings.evaluation.connection = fmt::format("{}#{}", describe(address), index);
-            sessions.push_back(
-                std::make_unique<Session>(io_context.get_executor(), std::move(session_settings), model, arena));
+            sessions.push_back(std::make_unique<Session>(io_context.get_executor(),
+                                                         std::move(session_settings), model, arena));
         }
     }
 
@@ -158,9 +160,9 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
     io_context.run();
 
     if (handle_signals) {
-        // Destroying the signal_set gives SIGINT/SIGTERM back their default action, which would kill a process
-        // that has already shut down cleanly (exit status -15 instead of 0) if a signal arrives in the last
-        // moments before exit. We are exiting anyway: ignore them from here on.
+        // Destroying the signal_set gives SIGINT/SIGTERM back their default action, which would kill a
+        // process that has already shut down cleanly (exit status -15 instead of 0) if a signal arrives in
+        // the last moments before exit. We are exiting anyway: ignore them from here on.
         std::error_code ignored;
         signals.clear(ignored);
         std::signal(SIGINT, SIG_IGN);
@@ -176,7 +178,8 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
     for (const auto& session : sessions) {
         answered += session->answered();
     }
-    spdlog::info("all connections ended after {} answered request{}; exiting", answered, answered == 1 ? "" : "s");
+    spdlog::info("all connections ended after {} answered request{}; exiting", answered,
+                 answered == 1 ? "" : "s");
     return any_gave_up ? 1 : 0;
 }
 

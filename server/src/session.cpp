@@ -2,10 +2,10 @@
 
 #include <system_error>
 
-#include <asio/error.hpp>
-#include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <asio/error.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include "chorus/error.hpp"
 #include "run_in_arena.hpp"
@@ -34,7 +34,9 @@ Session::Session(asio::any_io_executor executor, SessionSettings settings, const
       retry_budget_(settings_.retry_for),
       buffer_(read_chunk) {}
 
-std::string Session::label() const { return fmt::format("{} #{}", describe(settings_.address), settings_.index); }
+std::string Session::label() const {
+    return fmt::format("{} #{}", describe(settings_.address), settings_.index);
+}
 
 void Session::stop() {
     stopping_ = true;
@@ -184,8 +186,9 @@ asio::awaitable<Session::ConversationEnd> Session::converse() {
             connection_.close();
             co_return ConversationEnd::stopped;
         }
-        failure = fmt::format("{}: {}", is_peer_gone(error.code()) ? "disconnected by the server" : "socket error",
-                              error.code().message());
+        failure =
+            fmt::format("{}: {}", is_peer_gone(error.code()) ? "disconnected by the server" : "socket error",
+                        error.code().message());
         failure_level = spdlog::level::warn;
     } catch (const std::exception& error) {
         failure = fmt::format("internal error: {}", error.what());

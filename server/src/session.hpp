@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <oneapi/tbb/task_arena.h>
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
-#include <oneapi/tbb/task_arena.h>
 
 #include "address.hpp"
 #include "backoff.hpp"

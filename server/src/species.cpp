@@ -69,8 +69,9 @@ std::vector<int> resolve_species_pattern(std::span<const int> pattern, std::span
     if (!model_species.empty()) {
         for (const int number : pattern) {
             if (std::find(model_species.begin(), model_species.end(), number) == model_species.end()) {
-                throw ConfigError(fmt::format("--species names {}, which this model does not know; it knows {}",
-                                              engine::element_symbol(number), format_species(model_species)));
+                throw ConfigError(
+                    fmt::format("--species names {}, which this model does not know; it knows {}",
+                                engine::element_symbol(number), format_species(model_species)));
             }
         }
     }

@@ -9,9 +9,9 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <nlohmann/json.hpp>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
+#include <nlohmann/json.hpp>
 
 #include "chorus/error.hpp"
 #include "chorus/models/sha256.hpp"
@@ -31,14 +31,16 @@ training::TrainSettings read_settings(const TrainCommandSettings& command) {
     if (command.config_path) {
         std::ifstream file(*command.config_path);
         if (!file) {
-            throw IoError("cannot read training configuration '" + *command.config_path + "'; check the path");
+            throw IoError("cannot read training configuration '" + *command.config_path +
+                          "'; check the path");
         }
         nlohmann::json document;
         try {
             document = nlohmann::json::parse(file);
         } catch (const nlohmann::json::parse_error& error) {
-            throw ConfigError("training configuration '" + *command.config_path + "' is not valid JSON (at byte " +
-                              std::to_string(error.byte) + "): " + error.what());
+            throw ConfigError("training configuration '" + *command.config_path +
+                              "' is not valid JSON (at byte " + std::to_string(error.byte) +
+                              "): " + error.what());
         }
         settings = training::train_settings_from_json(document, *command.config_path);
     }
@@ -108,14 +110,22 @@ void print_summary(std::ostream& out, const training::TrainingReport& report) {
                    : fmt::format("{:>12}", "-");
     });
     row("virial RMSE (meV/atom)", [](const auto& s) { return cell(s.virial_rmse_per_atom, 1e3); });
-    row("F within ±σ (%)", [](const auto& s) { return fmt::format("{:>12.1f}", 100.0 * s.force_calibration.within_one_sigma); });
-    row("F within ±2σ (%)", [](const auto& s) { return fmt::format("{:>12.1f}", 100.0 * s.force_calibration.within_two_sigma); });
-    row("F NLL (nats)", [](const auto& s) { return fmt::format("{:>12.3f}", s.force_calibration.mean_negative_log_likelihood); });
-    row("E within ±σ (%)", [](const auto& s) { return fmt::format("{:>12.1f}", 100.0 * s.energy_calibration.within_one_sigma); });
-    row("E within ±2σ (%)", [](const auto& s) { return fmt::format("{:>12.1f}", 100.0 * s.energy_calibration.within_two_sigma); });
+    row("F within ±σ (%)",
+        [](const auto& s) { return fmt::format("{:>12.1f}", 100.0 * s.force_calibration.within_one_sigma); });
+    row("F within ±2σ (%)",
+        [](const auto& s) { return fmt::format("{:>12.1f}", 100.0 * s.force_calibration.within_two_sigma); });
+    row("F NLL (nats)", [](const auto& s) {
+        return fmt::format("{:>12.3f}", s.force_calibration.mean_negative_log_likelihood);
+    });
+    row("E within ±σ (%)", [](const auto& s) {
+        return fmt::format("{:>12.1f}", 100.0 * s.energy_calibration.within_one_sigma);
+    });
+    row("E within ±2σ (%)", [](const auto& s) {
+        return fmt::format("{:>12.1f}", 100.0 * s.energy_calibration.within_two_sigma);
+    });
     fmt::print(out, "alpha {:.4g}{} (alpha^2 {:.4g}, from {} validation samples); lambda {:.3g}{}\n",
-               report.calibration.alpha, report.calibration.clamped ? " CLAMPED" : "", report.calibration.alpha_squared,
-               report.calibration.before.count, report.selection.lambda,
+               report.calibration.alpha, report.calibration.clamped ? " CLAMPED" : "",
+               report.calibration.alpha_squared, report.calibration.before.count, report.selection.lambda,
                report.selection.at_grid_edge ? " (at the edge of the grid: widen it)" : "");
     fmt::print(out, "{} features per species, {} weights per member; rows {:.1f} s, solve {:.1f} s\n",
                report.feature_count, report.weight_count, report.design_seconds, report.solve_seconds);
@@ -142,8 +152,9 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
     const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
                                           static_cast<std::size_t>(threads));
     const training::TrainSettings settings = read_settings(command);
-    fmt::print(out, "chorus train {}: settings ({}; species from the data when absent):\n{}\n", CHORUS_VERSION,
-               command.config_path ? "from " + *command.config_path : "defaults", to_json(settings).dump(2));
+    fmt::print(out, "chorus train {}: settings ({}; species from the data when absent):\n{}\n",
+               CHORUS_VERSION, command.config_path ? "from " + *command.config_path : "defaults",
+               to_json(settings).dump(2));
 
     std::vector<training::LabelledFrame> frames;
     nlohmann::json data = nlohmann::json::array();
@@ -163,8 +174,8 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
                settings.split.group_key);
     out.flush();
 
-    training::TrainingResult result = training::train_linear_committee(
-        frames, split, settings, [&out](std::string_view line) {
+    training::TrainingResult result =
+        training::train_linear_committee(frames, split, settings, [&out](std::string_view line) {
             fmt::print(out, "  {}\n", line);
             out.flush();
         });
@@ -183,7 +194,8 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
         {"threads", threads},
         {"settings", to_json(settings)},
         {"data", data},
-        {"regulariser", {{"lambda", report.selection.lambda}, {"validation_loss", report.selection.validation_loss}}},
+        {"regulariser",
+         {{"lambda", report.selection.lambda}, {"validation_loss", report.selection.validation_loss}}},
         {"calibration",
          {{"target", settings.calibrate_on == training::CalibrationTarget::forces ? "forces" : "energies"},
           {"alpha", report.calibration.alpha},

@@ -11,12 +11,12 @@
 namespace chorus::server {
 
 struct TrainCommandSettings {
-    std::vector<std::string> data_paths;   // --data, repeatable
+    std::vector<std::string> data_paths;     // --data, repeatable
     std::optional<std::string> config_path;  // --config train.json
-    std::string out_path;                  // --out
-    std::uint64_t seed = 0;                // --seed
-    int threads = 0;                       // --threads (0: all cores)
-    std::vector<std::string> command_line; // recorded in the model file
+    std::string out_path;                    // --out
+    std::uint64_t seed = 0;                  // --seed
+    int threads = 0;                         // --threads (0: all cores)
+    std::vector<std::string> command_line;   // recorded in the model file
 };
 
 // Progress and the summary go to `out`. The date recorded in the model file is

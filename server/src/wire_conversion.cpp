@@ -22,7 +22,8 @@ Eigen::Matrix3d cell_from_wire(const std::array<double, 9>& wire_cell) {
     Eigen::Matrix3d cell;
     for (int row = 0; row < 3; ++row) {
         for (int column = 0; column < 3; ++column) {
-            cell(row, column) = units::bohr_to_angstrom(wire_cell[static_cast<std::size_t>(3 * row + column)]);
+            cell(row, column) =
+                units::bohr_to_angstrom(wire_cell[static_cast<std::size_t>(3 * row + column)]);
         }
     }
     return cell;
@@ -90,7 +91,8 @@ Eigen::Matrix3d virial_from_wire(const std::array<double, 9>& wire_virial) {
     Eigen::Matrix3d virial;
     for (int row = 0; row < 3; ++row) {
         for (int column = 0; column < 3; ++column) {
-            virial(row, column) = units::hartree_to_ev(wire_virial[static_cast<std::size_t>(3 * row + column)]);
+            virial(row, column) =
+                units::hartree_to_ev(wire_virial[static_cast<std::size_t>(3 * row + column)]);
         }
     }
     return virial;

@@ -39,7 +39,8 @@ void BM_extras_full(benchmark::State& state) { extras(state, chorus::server::Ext
 void BM_extras_energies(benchmark::State& state) { extras(state, chorus::server::ExtrasMode::energies); }
 
 void BM_mean_to_wire_and_encode(benchmark::State& state) {
-    const auto result = committee_result(static_cast<int>(state.range(0)), 4, chorus::server::ExtrasMode::none);
+    const auto result =
+        committee_result(static_cast<int>(state.range(0)), 4, chorus::server::ExtrasMode::none);
     chorus::protocol::ForceReadyMessage message;
     message.atoms = static_cast<std::int32_t>(state.range(0));
     message.results.resize(1);

@@ -101,9 +101,9 @@ void run(benchmark::State& state, Case c) {
     }
     state.counters["atoms"] = static_cast<double>(system.size());
     state.counters["features"] = static_cast<double>(calculator.size());
-    state.counters["per_atom"] = benchmark::Counter(static_cast<double>(system.size()),
-                                                    benchmark::Counter::kIsIterationInvariantRate |
-                                                        benchmark::Counter::kInvert);
+    state.counters["per_atom"] =
+        benchmark::Counter(static_cast<double>(system.size()),
+                           benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 void BM_a_nu2_features(benchmark::State& state) { run(state, Case::features_only); }

@@ -15,9 +15,8 @@ bool regenerate_references() { return regenerate_flag; }
 
 int main(int argc, char* argv[]) {
     Catch::Session session;
-    auto cli = session.cli() |
-               Catch::clara::Opt(chorus::test::regenerate_flag)["--regenerate"](
-                   "rewrite reference files in tests/data instead of comparing");
+    auto cli = session.cli() | Catch::clara::Opt(chorus::test::regenerate_flag)["--regenerate"](
+                                   "rewrite reference files in tests/data instead of comparing");
     session.cli(cli);
     if (const int rc = session.applyCommandLine(argc, argv); rc != 0) {
         return rc;

@@ -20,24 +20,28 @@ void grow(std::vector<T>& buffer, std::size_t size) {
     }
 }
 
-std::size_t round_up(std::size_t value, std::size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+std::size_t round_up(std::size_t value, std::size_t multiple) {
+    return (value + multiple - 1) / multiple * multiple;
+}
 
 // Sizes shared by the kernels, flattened so that the multi-versioned functions see plain data.
 struct KernelShape {
-    std::size_t stride;     // slots per table row
+    std::size_t stride;  // slots per table row
     int species;
     int l_max;
     int n_pad;
-    std::size_t lm_stride;  // density: species · n_pad
-    std::size_t lm_count;   // (l_max+1)²
+    std::size_t lm_stride;                                       // density: species · n_pad
+    std::size_t lm_count;                                        // (l_max+1)²
     std::array<std::size_t, max_supported_l + 2> radial_offset;  // per l
     std::array<int, max_supported_l + 1> radial_count;           // n_max(l)
     const std::size_t* block;
 };
 
-KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radial, const CentreTerms& terms) {
-    KernelShape shape{terms.stride, layout.species, layout.l_max, layout.n_pad, layout.lm_stride, layout.lm_size,
-                      {}, {}, terms.block.data()};
+KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radial,
+                     const CentreTerms& terms) {
+    KernelShape shape{terms.stride,      layout.species, layout.l_max, layout.n_pad,
+                      layout.lm_stride,  layout.lm_size, {},           {},
+                      terms.block.data()};
     for (int l = 0; l <= layout.l_max; ++l) {
         shape.radial_offset[static_cast<std::size_t>(l)] = radial.offset(l);
         shape.radial_count[static_cast<std::size_t>(l)] = std::min(radial.n_max(l), layout.n_pad);
@@ -47,8 +51,8 @@ KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radi
 
 // c[lm][a][n] = Σ_j Y[lm][j] g[l,n][j]: for each (lm, four n) a dot product over the species run,
 // kept in per-lane partial sums (the lanes are summed once at the end).
-[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
-void density_kernel(const KernelShape& s, const double* harmonics, const double* radial, double* c) {
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void density_kernel(
+    const KernelShape& s, const double* harmonics, const double* radial, double* c) {
     for (std::size_t k = 0; k < s.lm_count * s.lm_stride; ++k) {
         c[k] = 0.0;
     }
@@ -61,8 +65,8 @@ void density_kernel(const KernelShape& s, const double* harmonics, const double*
         for (int l = 0; l <= s.l_max; ++l) {
             const int n_max = s.radial_count[static_cast<std::size_t>(l)];
             const double* const g = radial + s.radial_offset[static_cast<std::size_t>(l)] * s.stride;
-            for (std::size_t lm = static_cast<std::size_t>(l * l); lm < static_cast<std::size_t>((l + 1) * (l + 1));
-                 ++lm) {
+            for (std::size_t lm = static_cast<std::size_t>(l * l);
+                 lm < static_cast<std::size_t>((l + 1) * (l + 1)); ++lm) {
                 const double* const y = harmonics + lm * s.stride;
                 double* const out = c + lm * s.lm_stride + static_cast<std::size_t>(a * s.n_pad);
                 int n = 0;
@@ -99,11 +103,10 @@ void density_kernel(const KernelShape& s, const double* harmonics, const double*
 
 // For kLanes neighbours at a time: G_lm and G'_lm by contracting the adjoint over n, then the
 // reduction over lm into the along-r̂ and ∇Y parts. Everything is element-wise over neighbours.
-[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
-void pair_gradient_kernel(const KernelShape& s, const double* adjoint, const double* x, const double* y,
-                          const double* z, const double* distance, const double* harmonics,
-                          const double* harmonic_gradients, const double* radial, const double* radial_derivatives,
-                          double* out) {
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void pair_gradient_kernel(
+    const KernelShape& s, const double* adjoint, const double* x, const double* y, const double* z,
+    const double* distance, const double* harmonics, const double* harmonic_gradients, const double* radial,
+    const double* radial_derivatives, double* out) {
     const std::size_t stride = s.stride;
     const double* const dy_x = harmonic_gradients;
     const double* const dy_y = dy_x + s.lm_count * stride;
@@ -115,9 +118,10 @@ void pair_gradient_kernel(const KernelShape& s, const double* adjoint, const dou
             for (int l = 0; l <= s.l_max; ++l) {
                 const int n_max = s.radial_count[static_cast<std::size_t>(l)];
                 const double* const g = radial + s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
-                const double* const dg = radial_derivatives + s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
-                for (std::size_t lm = static_cast<std::size_t>(l * l); lm < static_cast<std::size_t>((l + 1) * (l + 1));
-                     ++lm) {
+                const double* const dg =
+                    radial_derivatives + s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
+                for (std::size_t lm = static_cast<std::size_t>(l * l);
+                     lm < static_cast<std::size_t>((l + 1) * (l + 1)); ++lm) {
                     const double* const row = adjoint_a + lm * s.lm_stride;
                     Lanes value{}, slope{};
                     for (int n = 0; n < n_max; ++n) {
@@ -157,8 +161,8 @@ void evaluate_centre(const FeatureLayout& layout, const SphericalHarmonics& harm
     }
     // The harmonics are evaluated in groups of their own batch width; slots past the last
     // species run are padding as well.
-    const std::size_t stride = round_up(std::max<std::size_t>(terms.block[species], 1),
-                                        SphericalHarmonics::component_batch_width);
+    const std::size_t stride =
+        round_up(std::max<std::size_t>(terms.block[species], 1), SphericalHarmonics::component_batch_width);
     terms.stride = stride;
     grow(terms.source, stride);
     grow(terms.x, stride);
@@ -175,7 +179,8 @@ void evaluate_centre(const FeatureLayout& layout, const SphericalHarmonics& harm
     for (std::size_t j = 0; j < neighbours.size(); ++j) {
         const auto& neighbour = neighbours[j];
         if (!(neighbour.distance > 0.0)) {
-            throw InputError("features: atoms " + std::to_string(centre) + " and " + std::to_string(neighbour.index) +
+            throw InputError("features: atoms " + std::to_string(centre) + " and " +
+                             std::to_string(neighbour.index) +
                              " sit on top of each other (distance 0); fix the structure");
         }
         const std::size_t slot = terms.fill[static_cast<std::size_t>(channels[neighbour.index])]++;
@@ -209,13 +214,13 @@ void centre_density(const FeatureLayout& layout, const SplinedRadialBasis& radia
     density_kernel(shape, terms.harmonics.data(), terms.radial.data(), c);
 }
 
-void centre_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis& radial, const double* adjoint,
-                           CentreTerms& terms) {
+void centre_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis& radial,
+                           const double* adjoint, CentreTerms& terms) {
     const KernelShape shape = shape_of(layout, radial, terms);
     grow(terms.pair_gradients, 3 * terms.stride);
-    pair_gradient_kernel(shape, adjoint, terms.x.data(), terms.y.data(), terms.z.data(), terms.distance.data(),
-                         terms.harmonics.data(), terms.harmonic_gradients.data(), terms.radial.data(),
-                         terms.radial_derivatives.data(), terms.pair_gradients.data());
+    pair_gradient_kernel(shape, adjoint, terms.x.data(), terms.y.data(), terms.z.data(),
+                         terms.distance.data(), terms.harmonics.data(), terms.harmonic_gradients.data(),
+                         terms.radial.data(), terms.radial_derivatives.data(), terms.pair_gradients.data());
 }
 
 }  // namespace chorus::models::features::detail

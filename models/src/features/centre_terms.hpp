@@ -29,9 +29,9 @@ namespace chorus::models::features::detail {
 inline constexpr std::size_t kSlotGroup = 4;
 
 struct CentreTerms {
-    std::size_t stride = 0;            // padded neighbour count: the row length of every table
-    std::vector<std::size_t> block;    // species + 1 offsets: species a owns slots [block[a], block[a+1])
-    std::vector<int> source;           // slot → position in the centre's neighbour list, −1 for padding
+    std::size_t stride = 0;          // padded neighbour count: the row length of every table
+    std::vector<std::size_t> block;  // species + 1 offsets: species a owns slots [block[a], block[a+1])
+    std::vector<int> source;         // slot → position in the centre's neighbour list, −1 for padding
     std::vector<double> x, y, z, distance;
     std::vector<double> harmonics;           // (l_max+1)² × stride
     std::vector<double> harmonic_gradients;  // 3 × (l_max+1)² × stride
@@ -52,7 +52,7 @@ void centre_density(const FeatureLayout& layout, const SplinedRadialBasis& radia
                     double* c);
 
 // terms.pair_gradients from the adjoint A = ∂E/∂c (density layout); needs the gradient terms.
-void centre_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis& radial, const double* adjoint,
-                           CentreTerms& terms);
+void centre_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis& radial,
+                           const double* adjoint, CentreTerms& terms);
 
 }  // namespace chorus::models::features::detail

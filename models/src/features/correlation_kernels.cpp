@@ -28,8 +28,8 @@ void radial_density(const KernelContext& k, const double* a, double* x) {
 // Computed per l as the K × K matrix P_l = Σ_m A_m B_mᵀ (K = S·n_pad, A_m contiguous), four
 // entries of a row at a time with the short sum over m kept in a register, then gathered into
 // feature order.
-[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
-void power_spectrum_products(std::size_t channels, int l_max, const double* a, const double* b, double* products) {
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void power_spectrum_products(
+    std::size_t channels, int l_max, const double* a, const double* b, double* products) {
     const bool whole_lanes = channels % kLaneCount == 0;
     for (int l = 0; l <= l_max; ++l) {
         double* const p = products + static_cast<std::size_t>(l) * channels * channels;
@@ -73,8 +73,9 @@ void power_spectrum(const KernelContext& k, const double* a, const double* b, do
     const std::size_t channels = layout.lm_stride;
     double* out = x + layout.nu2_offset;
     for (const auto& e : layout.nu2) {
-        const double value = products[(static_cast<std::size_t>(e.l) * channels + layout.density_row(e.a, e.n1)) * channels +
-                                      layout.density_row(e.b, e.n2)];
+        const double value =
+            products[(static_cast<std::size_t>(e.l) * channels + layout.density_row(e.a, e.n1)) * channels +
+                     layout.density_row(e.b, e.n2)];
         if constexpr (Accumulate) {
             *out++ += value;
         } else {
@@ -84,7 +85,8 @@ void power_spectrum(const KernelContext& k, const double* a, const double* b, do
 }
 
 // g_m += (Q_l + Q_lᵀ) c_m with Q_l[k1][k2] = ∂E/∂p for the feature (k1, k2) of that l.
-void power_spectrum_backward(const KernelContext& k, const double* c, const double* dx, double* g, double* scratch) {
+void power_spectrum_backward(const KernelContext& k, const double* c, const double* dx, double* g,
+                             double* scratch) {
     const auto& layout = k.layout;
     if (layout.nu2.empty()) {
         return;
@@ -126,7 +128,8 @@ std::size_t channel_row(const FeatureLayout& layout, int channel) {
     return layout.density_row(channel / n_max, channel % n_max);
 }
 
-void couple_pairs(const KernelContext& k, const BispectrumTriple& t, const double* a, const double* b, double* coupled) {
+void couple_pairs(const KernelContext& k, const BispectrumTriple& t, const double* a, const double* b,
+                  double* coupled) {
     const auto& layout = k.layout;
     const int channels = layout.species * layout.nu3_truncation.n_max;
     const int width = 2 * t.l3 + 1;
@@ -170,7 +173,8 @@ void bispectrum(const KernelContext& k, const double* a, const double* b, const 
     }
 }
 
-void bispectrum_backward(const KernelContext& k, const double* c, const double* dx, double* g, double* scratch) {
+void bispectrum_backward(const KernelContext& k, const double* c, const double* dx, double* g,
+                         double* scratch) {
     const auto& layout = k.layout;
     const int channels = layout.species * layout.nu3_truncation.n_max;
     const std::size_t stride = layout.lm_stride;
@@ -266,7 +270,8 @@ void density_tangent(const KernelContext& k, const PairTerms& pair, int d, doubl
 std::size_t local_scratch_size(const FeatureLayout& layout) {
     const auto channels = static_cast<std::size_t>(layout.species * layout.nu3_truncation.n_max);
     const auto width = static_cast<std::size_t>(2 * layout.nu3_truncation.l_max + 1);
-    const std::size_t products = static_cast<std::size_t>(layout.nu2_l_max + 1) * layout.lm_stride * layout.lm_stride;
+    const std::size_t products =
+        static_cast<std::size_t>(layout.nu2_l_max + 1) * layout.lm_stride * layout.lm_stride;
     return std::max<std::size_t>({1, 2 * channels * channels * width, products});
 }
 
@@ -326,8 +331,8 @@ struct LinearShape {
 
 // G_l = C_l S_l (rows m) for two m at a time and four channels k1 at a time, so that the partial
 // sums stay in registers; E = ½ Σ c·g. S_l is symmetric, so its rows are its columns.
-[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
-double power_spectrum_linear(const LinearShape& shape, const double* matrices, const double* c, double* g) {
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] double power_spectrum_linear(
+    const LinearShape& shape, const double* matrices, const double* c, double* g) {
     const std::size_t channels = shape.channels;
     for (std::size_t k = 0; k < shape.density_size; ++k) {
         g[k] = 0.0;
@@ -379,11 +384,12 @@ double power_spectrum_linear(const LinearShape& shape, const double* matrices, c
 
 }  // namespace
 
-double linear_local_adjoint(const FeatureLayout& layout, const double* matrices, const double* w, const double* c,
-                            double* g) {
+double linear_local_adjoint(const FeatureLayout& layout, const double* matrices, const double* w,
+                            const double* c, double* g) {
     double energy = 0.0;
     if (!layout.nu2.empty()) {
-        energy = power_spectrum_linear({layout.lm_stride, layout.density_size, layout.nu2_l_max}, matrices, c, g);
+        energy =
+            power_spectrum_linear({layout.lm_stride, layout.density_size, layout.nu2_l_max}, matrices, c, g);
     } else {
         std::fill_n(g, layout.density_size, 0.0);
     }
@@ -401,7 +407,8 @@ double linear_local_adjoint(const FeatureLayout& layout, const double* matrices,
 // ---- [1←1] --------------------------------------------------------------------------------------
 // Message layout per (e, b, triple): [n2][n3][μ], μ over 2l1+1; couplings C^{l1 μ}_{l2 m2; l3 m3}
 // with m2 on the neighbour's density and m3 on the bond harmonics.
-void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, const double* c_j, double* message) {
+void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, const double* c_j,
+                        double* message) {
     const auto& layout = k.layout;
     const int n_max = layout.mp_truncation.n_max;
     for (int b = 0; b < layout.species; ++b) {
@@ -431,7 +438,8 @@ void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, co
 
 namespace {
 
-// Walks every [1←1] feature with its centre row and message row; f(feature index, centre row, message row, width).
+// Walks every [1←1] feature with its centre row and message row; f(feature index, centre row, message row,
+// width).
 template <typename Visit>
 void for_each_message_feature(const FeatureLayout& layout, Visit&& visit) {
     const int n_max = layout.mp_truncation.n_max;
@@ -440,15 +448,16 @@ void for_each_message_feature(const FeatureLayout& layout, Visit&& visit) {
     for (int a = 0; a < s; ++a) {
         for (int e = 0; e < s; ++e) {
             for (int b = 0; b < s; ++b) {
-                const std::size_t base =
-                    layout.mp_offset + static_cast<std::size_t>((a * s + e) * s + b) * layout.mp_feature_eb_size;
+                const std::size_t base = layout.mp_offset + static_cast<std::size_t>((a * s + e) * s + b) *
+                                                                layout.mp_feature_eb_size;
                 for (std::size_t t = 0; t < layout.mp_triples.size(); ++t) {
                     const int l1 = layout.mp_triples[t].l1;
                     const int width = 2 * l1 + 1;
                     const std::size_t message = layout.message_offset(e, b, t);
                     std::size_t feature = base + t * per_triple;
                     for (int n1 = 0; n1 < n_max; ++n1) {
-                        const std::size_t centre = layout.density_row(a, n1) + lm_start(l1) * layout.lm_stride;
+                        const std::size_t centre =
+                            layout.density_row(a, n1) + lm_start(l1) * layout.lm_stride;
                         for (int n23 = 0; n23 < n_max * n_max; ++n23) {
                             visit(feature++, centre, message + static_cast<std::size_t>(n23 * width), width);
                         }

@@ -62,11 +62,12 @@ std::size_t local_scratch_size(const FeatureLayout& layout);
 std::size_t linear_matrices_size(const FeatureLayout& layout);
 void linear_matrices(const FeatureLayout& layout, const double* w, double* matrices);
 // Energy of one centre (ν = 1 and 2 only) and g = ∂E/∂c (overwritten, density layout).
-double linear_local_adjoint(const FeatureLayout& layout, const double* matrices, const double* w, const double* c,
-                            double* g);
+double linear_local_adjoint(const FeatureLayout& layout, const double* matrices, const double* w,
+                            const double* c, double* g);
 
 // [1←1]: M(i) += the message of neighbour j (species e, density c_j) along the bond r_ij.
-void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, const double* c_j, double* message);
+void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, const double* c_j,
+                        double* message);
 // X_mp(i) from c(i) and M(i); x points at the full feature vector of the centre.
 void message_features(const KernelContext& k, const double* c_i, const double* message, double* x);
 // Local adjoint of the [1←1] block: g_i += ∂/∂c(i), dmessage = ∂E/∂M(i) (overwritten).

@@ -9,10 +9,10 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include "centre_terms.hpp"
 #include "chorus/engine/elements.hpp"
 #include "chorus/engine/neighbour_list.hpp"
 #include "chorus/error.hpp"
-#include "centre_terms.hpp"
 #include "correlation_kernels.hpp"
 #include "feature_layout.hpp"
 
@@ -77,7 +77,8 @@ struct detail::WorkspaceState {
     tbb::enumerable_thread_specific<ThreadScratch> threads;
 };
 
-FeatureWorkspace::FeatureWorkspace(std::unique_ptr<detail::WorkspaceState> state) : state_(std::move(state)) {}
+FeatureWorkspace::FeatureWorkspace(std::unique_ptr<detail::WorkspaceState> state)
+    : state_(std::move(state)) {}
 FeatureWorkspace::FeatureWorkspace(FeatureWorkspace&&) noexcept = default;
 FeatureWorkspace& FeatureWorkspace::operator=(FeatureWorkspace&&) noexcept = default;
 FeatureWorkspace::~FeatureWorkspace() = default;
@@ -95,8 +96,8 @@ void grow(std::vector<T>& buffer, std::size_t size) {
 }
 
 // Y, ∇Y, g, g' of every neighbour of one centre, kept in the thread's scratch.
-void evaluate_pairs(const Tables& t, std::span<const engine::Neighbour> neighbours,
-                    ThreadScratch& s, bool gradients, std::size_t centre) {
+void evaluate_pairs(const Tables& t, std::span<const engine::Neighbour> neighbours, ThreadScratch& s,
+                    bool gradients, std::size_t centre) {
     const std::size_t lm = t.harmonics.size();
     const std::size_t nr = t.radial.size();
     const std::size_t count = neighbours.size();
@@ -109,7 +110,8 @@ void evaluate_pairs(const Tables& t, std::span<const engine::Neighbour> neighbou
     for (std::size_t j = 0; j < count; ++j) {
         const auto& neighbour = neighbours[j];
         if (!(neighbour.distance > 0.0)) {
-            throw InputError("features: atoms " + std::to_string(centre) + " and " + std::to_string(neighbour.index) +
+            throw InputError("features: atoms " + std::to_string(centre) + " and " +
+                             std::to_string(neighbour.index) +
                              " sit on top of each other (distance 0); fix the structure");
         }
         const std::array<double, 3> r{neighbour.vector[0], neighbour.vector[1], neighbour.vector[2]};
@@ -211,11 +213,12 @@ ThreadScratch& local_scratch(State& state, const Tables& t, std::size_t features
 
 template <typename Body>
 void for_each_centre(std::size_t atoms, Body&& body) {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, atoms), [&](const tbb::blocked_range<std::size_t>& range) {
-        for (std::size_t i = range.begin(); i != range.end(); ++i) {
-            body(i);
-        }
-    });
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, atoms),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                          for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                              body(i);
+                          }
+                      });
 }
 
 }  // namespace
@@ -251,8 +254,8 @@ void prepare(const FeatureCalculator& calculator, const engine::System& system, 
             for (const int s : calculator.settings().species) {
                 known += (known.empty() ? "" : ", ") + std::string(engine::element_symbol(s));
             }
-            throw InputError("features: atom " + std::to_string(i) + " has atomic number " + std::to_string(z) +
-                             ", which these features do not describe (species: " + known +
+            throw InputError("features: atom " + std::to_string(i) + " has atomic number " +
+                             std::to_string(z) + ", which these features do not describe (species: " + known +
                              "); use a model trained for it");
         }
         state.channels[i] = channel;
@@ -274,8 +277,8 @@ namespace {
 
 // The neighbour terms of centre i in the thread's CentreTerms (∇Y only when `gradients`).
 void evaluate_centre(const Tables& t, const State& state, std::size_t i, ThreadScratch& s, bool gradients) {
-    detail::evaluate_centre(t.layout, t.harmonics, t.radial, state.neighbours.neighbours(i), state.channels.data(),
-                            gradients, i, s.terms);
+    detail::evaluate_centre(t.layout, t.harmonics, t.radial, state.neighbours.neighbours(i),
+                            state.channels.data(), gradients, i, s.terms);
 }
 
 // One centre's density from the terms evaluate_centre() left in the scratch.
@@ -284,7 +287,8 @@ void centre_density(const Tables& t, const ThreadScratch& s, double* c) {
 }
 
 // Forces and virial of centre i's pairs from the adjoint ∂E/∂c(i) (terms with gradients).
-void centre_backward(const Tables& t, const State& state, std::size_t i, ThreadScratch& s, const double* adjoint) {
+void centre_backward(const Tables& t, const State& state, std::size_t i, ThreadScratch& s,
+                     const double* adjoint) {
     detail::centre_pair_gradients(t.layout, t.radial, adjoint, s.terms);
     scatter_centre(s, i, state.neighbours.neighbours(i));
 }
@@ -306,7 +310,8 @@ void FeatureCalculator::compute(const engine::System& system, FeatureWorkspace& 
         evaluate_centre(t, state, i, s, false);
         double* c = state.density.data() + i * layout.density_size;
         centre_density(t, s, c);
-        detail::local_features(t.context, c, features.row(static_cast<Eigen::Index>(i)).data(), s.local.data());
+        detail::local_features(t.context, c, features.row(static_cast<Eigen::Index>(i)).data(),
+                               s.local.data());
     });
     state.densities_ready = true;
     if (!messages) {
@@ -320,7 +325,8 @@ void FeatureCalculator::compute(const engine::System& system, FeatureWorkspace& 
         std::fill_n(message, layout.mp_message_size, 0.0);
         for (std::size_t j = 0; j < neighbours.size(); ++j) {
             const auto index = static_cast<std::size_t>(neighbours[j].index);
-            detail::accumulate_message(t.context, pair_terms(t, s, neighbours[j], j, false), state.channels[index],
+            detail::accumulate_message(t.context, pair_terms(t, s, neighbours[j], j, false),
+                                       state.channels[index],
                                        state.density.data() + index * layout.density_size, message);
         }
         detail::message_features(t.context, state.density.data() + i * layout.density_size, message,
@@ -367,9 +373,9 @@ void adjoint_pass(const Tables& t, State& state, std::size_t feature_count, Row&
         for (std::size_t j = 0; j < neighbours.size(); ++j) {
             const auto& neighbour = neighbours[j];
             const auto index = static_cast<std::size_t>(neighbour.index);
-            const auto gradient =
-                detail::message_bond_gradient(t.context, pair_terms(t, s, neighbour, j, true), state.channels[index],
-                                              state.density.data() + index * d, dmessage, s.bond_adjoint.data());
+            const auto gradient = detail::message_bond_gradient(
+                t.context, pair_terms(t, s, neighbour, j, true), state.channels[index],
+                state.density.data() + index * d, dmessage, s.bond_adjoint.data());
             scatter_pair(s, i, neighbour, gradient);
         }
     });
@@ -390,8 +396,8 @@ void adjoint_pass(const Tables& t, State& state, std::size_t feature_count, Row&
             const auto& neighbour = neighbours[k];
             const int a = state.channels[static_cast<std::size_t>(neighbour.index)];
             const auto gradient = detail::pair_gradient(t.context, pair_terms(t, s, neighbour, k, true),
-                                                        s.adjoint.data() + layout.density_row(a, 0), layout.n_pad,
-                                                        layout.l_max);
+                                                        s.adjoint.data() + layout.density_row(a, 0),
+                                                        layout.n_pad, layout.l_max);
             scatter_pair(s, j, neighbour, gradient);
         }
     });
@@ -400,9 +406,10 @@ void adjoint_pass(const Tables& t, State& state, std::size_t feature_count, Row&
 
 void check_ready(const State& state, const engine::System& system) {
     if (!state.densities_ready || state.atoms != system.size()) {
-        throw InputError("features: backward() needs a compute() of the same structure on this workspace first (" +
-                         std::to_string(system.size()) + " atoms given, the workspace holds " +
-                         std::to_string(state.atoms) + ")");
+        throw InputError(
+            "features: backward() needs a compute() of the same structure on this workspace first (" +
+            std::to_string(system.size()) + " atoms given, the workspace holds " +
+            std::to_string(state.atoms) + ")");
     }
 }
 
@@ -413,13 +420,16 @@ void FeatureCalculator::backward(const engine::System& system, FeatureWorkspace&
                                  Eigen::Matrix3d& virial) const {
     State& state = *workspace.state_;
     check_ready(state, system);
-    if (gradient.rows() != static_cast<Eigen::Index>(state.atoms) || gradient.cols() != static_cast<Eigen::Index>(size())) {
+    if (gradient.rows() != static_cast<Eigen::Index>(state.atoms) ||
+        gradient.cols() != static_cast<Eigen::Index>(size())) {
         throw InputError("features: ∂E/∂X is " + std::to_string(gradient.rows()) + " × " +
-                         std::to_string(gradient.cols()) + " but the structure needs " + std::to_string(state.atoms) +
-                         " × " + std::to_string(size()) + " (atoms × features)");
+                         std::to_string(gradient.cols()) + " but the structure needs " +
+                         std::to_string(state.atoms) + " × " + std::to_string(size()) +
+                         " (atoms × features)");
     }
-    adjoint_pass(*tables_, state, size(), [&](std::size_t i) { return gradient.row(static_cast<Eigen::Index>(i)).data(); },
-                 forces, virial);
+    adjoint_pass(
+        *tables_, state, size(),
+        [&](std::size_t i) { return gradient.row(static_cast<Eigen::Index>(i)).data(); }, forces, virial);
 }
 
 double FeatureCalculator::compute_linear(const engine::System& system, FeatureWorkspace& workspace,
@@ -429,7 +439,8 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
     const auto& layout = t.layout;
     State& state = *workspace.state_;
     const std::size_t f = size();
-    if (weights.rows() != static_cast<Eigen::Index>(species()) || weights.cols() != static_cast<Eigen::Index>(f)) {
+    if (weights.rows() != static_cast<Eigen::Index>(species()) ||
+        weights.cols() != static_cast<Eigen::Index>(f)) {
         throw InputError("features: linear weights are " + std::to_string(weights.rows()) + " × " +
                          std::to_string(weights.cols()) + " but must be species × features = " +
                          std::to_string(species()) + " × " + std::to_string(f));
@@ -464,7 +475,8 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
     if (matrices) {
         state.linear.resize(species() * matrix_size);
         for (std::size_t channel = 0; channel < species(); ++channel) {
-            detail::linear_matrices(layout, state.weight_rows.data() + channel * f, state.linear.data() + channel * matrix_size);
+            detail::linear_matrices(layout, state.weight_rows.data() + channel * f,
+                                    state.linear.data() + channel * matrix_size);
         }
     }
     reset_accumulators(state, state.atoms);
@@ -479,11 +491,13 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
             const double* m = state.linear.data() + static_cast<std::size_t>(state.channels[i]) * matrix_size;
             const double energy = detail::linear_local_adjoint(layout, m, w, c, s.adjoint.data());
             if (features != nullptr) {
-                detail::local_features(t.context, c, features->row(static_cast<Eigen::Index>(i)).data(), s.local.data());
+                detail::local_features(t.context, c, features->row(static_cast<Eigen::Index>(i)).data(),
+                                       s.local.data());
             }
             s.energy += energy;
         } else {
-            double* x = features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
+            double* x =
+                features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
             detail::local_features(t.context, c, x, s.local.data());
             double energy = 0.0;
             for (std::size_t k = 0; k < f; ++k) {
@@ -534,14 +548,17 @@ void FeatureCalculator::design(const engine::System& system, FeatureWorkspace& w
                 const auto pair = pair_terms(t, s, neighbour, j, true);
                 for (int direction = 0; direction < 3; ++direction) {
                     std::fill_n(s.tangent.data(), d, 0.0);
-                    detail::density_tangent(t.context, pair, direction, s.tangent.data() + layout.density_row(a, 0));
+                    detail::density_tangent(t.context, pair, direction,
+                                            s.tangent.data() + layout.density_row(a, 0));
                     detail::local_tangent(t.context, c, s.tangent.data(), s.features.data(), s.local.data());
                     const Eigen::Map<const Eigen::RowVectorXd> dx(s.features.data(), local);
                     // ∂X(i)/∂r_ij enters with −1 at the neighbour (D = −∂X/∂r) and +1 at the centre.
                     design.forces.row(3 * neighbour.index + direction).segment(column, local) -= dx;
-                    design.forces.row(3 * static_cast<Eigen::Index>(i) + direction).segment(column, local) += dx;
+                    design.forces.row(3 * static_cast<Eigen::Index>(i) + direction).segment(column, local) +=
+                        dx;
                     for (int alpha = 0; alpha < 3; ++alpha) {
-                        design.virial.row(3 * alpha + direction).segment(column, local) -= neighbour.vector[alpha] * dx;
+                        design.virial.row(3 * alpha + direction).segment(column, local) -=
+                            neighbour.vector[alpha] * dx;
                     }
                 }
             }
@@ -557,12 +574,14 @@ void FeatureCalculator::design(const engine::System& system, FeatureWorkspace& w
         for (std::size_t species_channel = 0; species_channel < s_count; ++species_channel) {
             for (std::size_t feature = layout.mp_offset; feature < f; ++feature) {
                 state.unit[feature] = 1.0;
-                adjoint_pass(t, state, f,
-                             [&](std::size_t i) {
-                                 return static_cast<std::size_t>(state.channels[i]) == species_channel ? state.unit.data()
-                                                                                                       : state.zero.data();
-                             },
-                             forces, virial);
+                adjoint_pass(
+                    t, state, f,
+                    [&](std::size_t i) {
+                        return static_cast<std::size_t>(state.channels[i]) == species_channel
+                                   ? state.unit.data()
+                                   : state.zero.data();
+                    },
+                    forces, virial);
                 state.unit[feature] = 0.0;
                 const auto column = static_cast<Eigen::Index>(species_channel * f + feature);
                 design.forces.col(column) = Eigen::Map<const Eigen::VectorXd>(forces.data(), 3 * atoms);
@@ -576,12 +595,13 @@ void FeatureCalculator::design(const engine::System& system, FeatureWorkspace& w
     }
 }
 
-void FeatureCalculator::compute_equivariant(const engine::System& system, FeatureWorkspace& workspace, int lambda,
-                                            Eigen::MatrixXd& blocks) const {
+void FeatureCalculator::compute_equivariant(const engine::System& system, FeatureWorkspace& workspace,
+                                            int lambda, Eigen::MatrixXd& blocks) const {
     const Tables& t = *tables_;
     const auto& layout = t.layout;
     if (!settings_.lambda_soap) {
-        throw ConfigError("features: λ-SOAP blocks were requested but `lambda_soap` is not enabled in the settings");
+        throw ConfigError(
+            "features: λ-SOAP blocks were requested but `lambda_soap` is not enabled in the settings");
     }
     if (lambda < 0 || lambda > 2 * settings_.lambda_soap->l_max) {
         throw InputError("features: λ = " + std::to_string(lambda) + " is outside [0, 2·l_max = " +

@@ -30,10 +30,9 @@ FeatureLayout::FeatureLayout(const FeatureSettings& settings) {
             }
             const int za = settings.species[static_cast<std::size_t>(a)];
             const int zb = settings.species[static_cast<std::size_t>(b)];
-            return std::any_of(settings.nu2_species_pairs.begin(), settings.nu2_species_pairs.end(),
-                               [&](const auto& p) {
-                                   return (p[0] == za && p[1] == zb) || (p[0] == zb && p[1] == za);
-                               });
+            return std::any_of(
+                settings.nu2_species_pairs.begin(), settings.nu2_species_pairs.end(),
+                [&](const auto& p) { return (p[0] == za && p[1] == zb) || (p[0] == zb && p[1] == za); });
         };
         for (int a = 0; a < species; ++a) {
             for (int b = a; b < species; ++b) {
@@ -126,7 +125,8 @@ std::vector<EquivariantEntry> FeatureLayout::equivariant(const FeatureSettings& 
                             }
                             entries.push_back({static_cast<std::uint16_t>(a), static_cast<std::uint16_t>(b),
                                                static_cast<std::uint16_t>(l1), static_cast<std::uint16_t>(l2),
-                                               static_cast<std::uint16_t>(n1), static_cast<std::uint16_t>(n2)});
+                                               static_cast<std::uint16_t>(n1),
+                                               static_cast<std::uint16_t>(n2)});
                         }
                     }
                 }

@@ -10,8 +10,8 @@
 // gradients) then runs over a contiguous vector of length n_pad or S·n_pad, which vectorises.
 #include <array>
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "chorus/models/features/feature_settings.hpp"
@@ -25,7 +25,7 @@ struct PowerSpectrumEntry {
 // One (l1, l2, l3) triple of the bispectrum and its features k1, k2, k3 (channels k = a·n_max + n).
 struct BispectrumTriple {
     int l1, l2, l3;
-    std::size_t first;                            // index of its first feature in the ν = 3 block
+    std::size_t first;                             // index of its first feature in the ν = 3 block
     std::vector<std::array<std::uint16_t, 3>> ks;  // in feature order
 };
 
@@ -43,8 +43,8 @@ struct FeatureLayout {
     explicit FeatureLayout(const FeatureSettings& settings);
 
     int species = 0;
-    int n_pad = 0;           // density rows per species
-    int l_max = 0;           // density l_max
+    int n_pad = 0;            // density rows per species
+    int l_max = 0;            // density l_max
     std::size_t lm_size = 0;  // (l_max+1)²
     std::size_t density_size = 0;
 
@@ -66,10 +66,11 @@ struct FeatureLayout {
     // [1←1]: messages M(i) indexed [e][b][triple][n2][n3][μ], features [a][e][b][triple][n1][n2][n3].
     OrderTruncation mp_truncation;
     std::vector<MessageTriple> mp_triples;
-    std::vector<std::size_t> mp_triple_offsets;  // per triple, offset of its n2·n3·(2l1+1) message block within one (e, b)
-    std::size_t mp_message_eb_size = 0;          // one (e, b) slice of M
-    std::size_t mp_message_size = 0;             // all of M
-    std::size_t mp_feature_eb_size = 0;          // features of one (a, e, b)
+    std::vector<std::size_t>
+        mp_triple_offsets;  // per triple, offset of its n2·n3·(2l1+1) message block within one (e, b)
+    std::size_t mp_message_eb_size = 0;  // one (e, b) slice of M
+    std::size_t mp_message_size = 0;     // all of M
+    std::size_t mp_feature_eb_size = 0;  // features of one (a, e, b)
 
     std::size_t message_offset(int e, int b, std::size_t triple) const {
         return static_cast<std::size_t>(e * species + b) * mp_message_eb_size + mp_triple_offsets[triple];

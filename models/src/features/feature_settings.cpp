@@ -78,12 +78,12 @@ OrderTruncation truncation(const json& object, const std::string& key, bool with
 
 void check_truncation(const OrderTruncation& t, const std::string& key) {
     if (t.n_max < 1 || t.n_max > largest_n_max) {
-        fail(key + ".n_max", "= " + std::to_string(t.n_max) + " must be in [1, " +
-                                 std::to_string(largest_n_max) + "]");
+        fail(key + ".n_max",
+             "= " + std::to_string(t.n_max) + " must be in [1, " + std::to_string(largest_n_max) + "]");
     }
     if (t.l_max < 0 || t.l_max > largest_l_max) {
-        fail(key + ".l_max", "= " + std::to_string(t.l_max) + " must be in [0, " +
-                                 std::to_string(largest_l_max) + "]");
+        fail(key + ".l_max",
+             "= " + std::to_string(t.l_max) + " must be in [0, " + std::to_string(largest_l_max) + "]");
     }
 }
 
@@ -100,8 +100,8 @@ void FeatureSettings::validate() const {
         fail("cutoff", "= " + text(cutoff) + " Å must be positive and finite");
     }
     if (!(cutoff_width > 0.0) || cutoff_width > cutoff) {
-        fail("cutoff_function.width", "= " + text(cutoff_width) + " Å must be in (0, cutoff = " +
-                                          text(cutoff) + " Å]");
+        fail("cutoff_function.width",
+             "= " + text(cutoff_width) + " Å must be in (0, cutoff = " + text(cutoff) + " Å]");
     }
     if (!(spline_accuracy > 0.0) || spline_accuracy > 1e-3) {
         fail("radial_basis.spline_accuracy", "= " + text(spline_accuracy) + " must be in (0, 1e-3]");
@@ -119,8 +119,8 @@ void FeatureSettings::validate() const {
         }
     }
     if (nu1_n_max && (*nu1_n_max < 1 || *nu1_n_max > largest_n_max)) {
-        fail("nu1.n_max", "= " + std::to_string(*nu1_n_max) + " must be in [1, " +
-                              std::to_string(largest_n_max) + "]");
+        fail("nu1.n_max",
+             "= " + std::to_string(*nu1_n_max) + " must be in [1, " + std::to_string(largest_n_max) + "]");
     }
     if (nu2) {
         check_truncation(*nu2, "nu2");
@@ -146,8 +146,9 @@ void FeatureSettings::validate() const {
         check_truncation(*lambda_soap, "lambda_soap");
         for (const int lambda : lambda_soap_lambdas) {
             if (lambda < 1 || lambda > 2 * lambda_soap->l_max) {
-                fail("lambda_soap.lambdas", "contains λ = " + std::to_string(lambda) + ", outside [1, 2·l_max = " +
-                                                std::to_string(2 * lambda_soap->l_max) + "]");
+                fail("lambda_soap.lambdas",
+                     "contains λ = " + std::to_string(lambda) +
+                         ", outside [1, 2·l_max = " + std::to_string(2 * lambda_soap->l_max) + "]");
             }
         }
     } else if (!lambda_soap_lambdas.empty()) {
@@ -186,10 +187,11 @@ int FeatureSettings::channel(int atomic_number) const {
 }
 
 nlohmann::json to_json(const FeatureSettings& settings) {
-    json out = {{"cutoff", settings.cutoff},
-                {"cutoff_function", {{"type", "cosine"}, {"width", settings.cutoff_width}}},
-                {"radial_basis", {{"type", "laplacian-eigenstate"}, {"spline_accuracy", settings.spline_accuracy}}},
-                {"species", settings.species}};
+    json out = {
+        {"cutoff", settings.cutoff},
+        {"cutoff_function", {{"type", "cosine"}, {"width", settings.cutoff_width}}},
+        {"radial_basis", {{"type", "laplacian-eigenstate"}, {"spline_accuracy", settings.spline_accuracy}}},
+        {"species", settings.species}};
     if (settings.nu1_n_max) {
         out["nu1"] = {{"n_max", *settings.nu1_n_max}};
     }
@@ -214,8 +216,8 @@ nlohmann::json to_json(const FeatureSettings& settings) {
 
 FeatureSettings feature_settings_from_json(const nlohmann::json& input) {
     check_keys(input, "",
-               {"cutoff", "cutoff_function", "radial_basis", "species", "nu1", "nu2", "nu3", "message_passing",
-                "lambda_soap"});
+               {"cutoff", "cutoff_function", "radial_basis", "species", "nu1", "nu2", "nu3",
+                "message_passing", "lambda_soap"});
     FeatureSettings settings;
     if (!input.contains("cutoff")) {
         fail("cutoff", "is missing; give the cutoff radius in Å, e.g. 5.0");
@@ -306,8 +308,8 @@ std::vector<std::string> feature_names(const FeatureSettings& settings) {
         }
     }
     for (const auto& e : layout.nu2) {
-        names.push_back("ps:" + symbol(settings, e.a) + "-" + symbol(settings, e.b) + ":n1=" + std::to_string(e.n1) +
-                        ":n2=" + std::to_string(e.n2) + ":l=" + std::to_string(e.l));
+        names.push_back("ps:" + symbol(settings, e.a) + "-" + symbol(settings, e.b) + ":n1=" +
+                        std::to_string(e.n1) + ":n2=" + std::to_string(e.n2) + ":l=" + std::to_string(e.l));
     }
     const int n3 = layout.nu3_truncation.n_max;
     for (const auto& triple : layout.nu3) {
@@ -327,11 +329,11 @@ std::vector<std::string> feature_names(const FeatureSettings& settings) {
                     for (int n1 = 0; n1 < nm; ++n1) {
                         for (int n2 = 0; n2 < nm; ++n2) {
                             for (int nb = 0; nb < nm; ++nb) {
-                                names.push_back("mp:" + symbol(settings, a) + "|" + symbol(settings, e) + "." +
-                                                symbol(settings, b) + ":n=" + std::to_string(n1) + "," +
+                                names.push_back("mp:" + symbol(settings, a) + "|" + symbol(settings, e) +
+                                                "." + symbol(settings, b) + ":n=" + std::to_string(n1) + "," +
                                                 std::to_string(n2) + "," + std::to_string(nb) +
-                                                ":l=" + std::to_string(t.l1) + "," + std::to_string(t.l2) + "," +
-                                                std::to_string(t.l3));
+                                                ":l=" + std::to_string(t.l1) + "," + std::to_string(t.l2) +
+                                                "," + std::to_string(t.l3));
                             }
                         }
                     }
@@ -347,9 +349,9 @@ std::vector<std::string> equivariant_feature_names(const FeatureSettings& settin
     const detail::FeatureLayout layout(settings);
     std::vector<std::string> names;
     for (const auto& e : layout.equivariant(settings, lambda)) {
-        names.push_back("ls:λ=" + std::to_string(lambda) + ":" + symbol(settings, e.a) + "-" + symbol(settings, e.b) +
-                        ":n1=" + std::to_string(e.n1) + ":n2=" + std::to_string(e.n2) +
-                        ":l1=" + std::to_string(e.l1) + ":l2=" + std::to_string(e.l2));
+        names.push_back("ls:λ=" + std::to_string(lambda) + ":" + symbol(settings, e.a) + "-" +
+                        symbol(settings, e.b) + ":n1=" + std::to_string(e.n1) + ":n2=" +
+                        std::to_string(e.n2) + ":l1=" + std::to_string(e.l1) + ":l2=" + std::to_string(e.l2));
     }
     return names;
 }

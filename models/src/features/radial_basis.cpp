@@ -289,9 +289,8 @@ struct SplineGrid {
 
 // compute() for many distances, written to the component-major layout. One grid lookup per
 // distance; the loop over functions reads four contiguous table rows and vectorises.
-[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
-void spline_components(const SplineGrid& grid, const double* distances, std::size_t n, double* values,
-                       double* derivatives) {
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void spline_components(
+    const SplineGrid& grid, const double* distances, std::size_t n, double* values, double* derivatives) {
     const std::size_t count = grid.functions;
     for (std::size_t i = 0; i < n; ++i) {
         const double r = distances[i];
@@ -330,7 +329,8 @@ void spline_components(const SplineGrid& grid, const double* distances, std::siz
 
 void SplinedRadialBasis::compute_components(std::span<const double> r, std::span<double> values,
                                             std::span<double> derivatives) const {
-    const SplineGrid grid{table_.data(), functions_, grid_points_, start_, spacing_, inverse_spacing_, cutoff_};
+    const SplineGrid grid{table_.data(), functions_,       grid_points_, start_,
+                          spacing_,      inverse_spacing_, cutoff_};
     spline_components(grid, r.data(), r.size(), values.data(), derivatives.data());
 }
 

@@ -303,28 +303,37 @@ template <bool WithGradients>
                                                        const double* z, std::size_t n, double* values,
                                                        double* gradients) {
     switch (tables.l_max) {
-    case 0: return evaluate_components<WithGradients, 0>(tables, x, y, z, n, values, gradients);
-    case 1: return evaluate_components<WithGradients, 1>(tables, x, y, z, n, values, gradients);
-    case 2: return evaluate_components<WithGradients, 2>(tables, x, y, z, n, values, gradients);
-    case 3: return evaluate_components<WithGradients, 3>(tables, x, y, z, n, values, gradients);
-    case 4: return evaluate_components<WithGradients, 4>(tables, x, y, z, n, values, gradients);
-    case 5: return evaluate_components<WithGradients, 5>(tables, x, y, z, n, values, gradients);
-    case 6: return evaluate_components<WithGradients, 6>(tables, x, y, z, n, values, gradients);
-    case 7: return evaluate_components<WithGradients, 7>(tables, x, y, z, n, values, gradients);
-    case 8: return evaluate_components<WithGradients, 8>(tables, x, y, z, n, values, gradients);
-    default: return evaluate_components_generic<WithGradients>(tables, x, y, z, n, values, gradients);
+        case 0:
+            return evaluate_components<WithGradients, 0>(tables, x, y, z, n, values, gradients);
+        case 1:
+            return evaluate_components<WithGradients, 1>(tables, x, y, z, n, values, gradients);
+        case 2:
+            return evaluate_components<WithGradients, 2>(tables, x, y, z, n, values, gradients);
+        case 3:
+            return evaluate_components<WithGradients, 3>(tables, x, y, z, n, values, gradients);
+        case 4:
+            return evaluate_components<WithGradients, 4>(tables, x, y, z, n, values, gradients);
+        case 5:
+            return evaluate_components<WithGradients, 5>(tables, x, y, z, n, values, gradients);
+        case 6:
+            return evaluate_components<WithGradients, 6>(tables, x, y, z, n, values, gradients);
+        case 7:
+            return evaluate_components<WithGradients, 7>(tables, x, y, z, n, values, gradients);
+        case 8:
+            return evaluate_components<WithGradients, 8>(tables, x, y, z, n, values, gradients);
+        default:
+            return evaluate_components_generic<WithGradients>(tables, x, y, z, n, values, gradients);
     }
 }
 
-[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
-void components_with_gradients(const Tables& tables, const double* x, const double* y, const double* z,
-                               std::size_t n, double* values, double* gradients) {
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void components_with_gradients(
+    const Tables& tables, const double* x, const double* y, const double* z, std::size_t n, double* values,
+    double* gradients) {
     dispatch_components<true>(tables, x, y, z, n, values, gradients);
 }
 
-[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]]
-void components_values(const Tables& tables, const double* x, const double* y, const double* z, std::size_t n,
-                       double* values) {
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void components_values(
+    const Tables& tables, const double* x, const double* y, const double* z, std::size_t n, double* values) {
     dispatch_components<false>(tables, x, y, z, n, values, nullptr);
 }
 

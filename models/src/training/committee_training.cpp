@@ -86,8 +86,8 @@ void CommitteeNormalEquations::add_structure(std::size_t structure,
                                              const Eigen::Ref<const Eigen::VectorXd>& weights) {
     if (structure >= added_.size()) {
         throw InputError("training structure index " + std::to_string(structure) +
-                         " is out of range: the committee was set up for " +
-                         std::to_string(added_.size()) + " structures");
+                         " is out of range: the committee was set up for " + std::to_string(added_.size()) +
+                         " structures");
     }
     if (added_[structure]) {
         throw InputError("training structure " + std::to_string(structure) +

@@ -28,8 +28,8 @@ void NormalEquations::add_rows(const Eigen::Ref<const Eigen::MatrixXd>& design,
     }
     if (targets.size() != design.rows() || weights.size() != design.rows()) {
         throw InputError("a design block has " + std::to_string(design.rows()) + " rows but " +
-                         std::to_string(targets.size()) + " targets and " +
-                         std::to_string(weights.size()) + " weights; pass one of each per row");
+                         std::to_string(targets.size()) + " targets and " + std::to_string(weights.size()) +
+                         " weights; pass one of each per row");
     }
     if (!design.allFinite() || !targets.allFinite() || !weights.allFinite()) {
         throw InputError("a design block of " + std::to_string(design.rows()) +
@@ -66,8 +66,8 @@ void NormalEquations::add(const NormalEquations& other) {
 
 double NormalEquations::loss(const Eigen::Ref<const Eigen::VectorXd>& weights) const {
     if (weights.size() != features()) {
-        throw InputError("a weight vector of length " + std::to_string(weights.size()) +
-                         " does not fit " + std::to_string(features()) + " features");
+        throw InputError("a weight vector of length " + std::to_string(weights.size()) + " does not fit " +
+                         std::to_string(features()) + " features");
     }
     if (weight_sum_ <= 0.0) {
         return 0.0;

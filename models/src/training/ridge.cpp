@@ -130,8 +130,8 @@ RidgeSolution solve_ridge(const NormalEquations& equations, const Regularisation
 
     // Jacobi scaling (unit diagonal) so that the condition estimate and the fallback threshold
     // do not depend on the units of each feature.
-    const Eigen::VectorXd scale = matrix.diagonal().unaryExpr(
-        [](double d) { return d > 0.0 ? 1.0 / std::sqrt(d) : 1.0; });
+    const Eigen::VectorXd scale =
+        matrix.diagonal().unaryExpr([](double d) { return d > 0.0 ? 1.0 / std::sqrt(d) : 1.0; });
     const Eigen::MatrixXd scaled = scale.asDiagonal() * matrix * scale.asDiagonal();
     const Eigen::VectorXd scaled_rhs = scale.cwiseProduct(rhs);
 
@@ -139,8 +139,7 @@ RidgeSolution solve_ridge(const NormalEquations& equations, const Regularisation
     Eigen::LDLT<Eigen::MatrixXd> ldlt(scaled);
     const bool factorised = ldlt.info() == Eigen::Success && ldlt.vectorD().minCoeff() > 0.0;
     const double rcond = factorised ? ldlt.rcond() : 0.0;
-    solution.report.condition_estimate =
-        rcond > 0.0 ? 1.0 / rcond : std::numeric_limits<double>::infinity();
+    solution.report.condition_estimate = rcond > 0.0 ? 1.0 / rcond : std::numeric_limits<double>::infinity();
     Eigen::VectorXd scaled_solution;
     if (factorised && solution.report.condition_estimate < largest_trusted_condition) {
         scaled_solution = ldlt.solve(scaled_rhs);
@@ -148,8 +147,8 @@ RidgeSolution solve_ridge(const NormalEquations& equations, const Regularisation
         solution.report.used_fallback = true;
         const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(scaled);
         const Eigen::VectorXd& values = eigen.eigenvalues();
-        const double cutoff = static_cast<double>(values.size()) *
-                              std::numeric_limits<double>::epsilon() * values.cwiseAbs().maxCoeff();
+        const double cutoff = static_cast<double>(values.size()) * std::numeric_limits<double>::epsilon() *
+                              values.cwiseAbs().maxCoeff();
         Eigen::VectorXd projected = eigen.eigenvectors().transpose() * scaled_rhs;
         for (Eigen::Index i = 0; i < values.size(); ++i) {
             if (values[i] > cutoff) {
@@ -172,13 +171,13 @@ RidgeSolution solve_ridge(const NormalEquations& equations, const Regularisation
 std::vector<double> LambdaGrid::values() const {
     if (!(smallest > 0.0) || !(largest >= smallest) || !std::isfinite(largest) || points == 0) {
         throw InputError("a λ grid needs 0 < smallest ≤ largest and at least one point, got [" +
-                         text_of(smallest) + ", " + text_of(largest) + "] with " +
-                         std::to_string(points) + " points");
+                         text_of(smallest) + ", " + text_of(largest) + "] with " + std::to_string(points) +
+                         " points");
     }
     std::vector<double> lambdas(points);
     const double log_smallest = std::log(smallest);
-    const double step = points > 1 ? (std::log(largest) - log_smallest) / static_cast<double>(points - 1)
-                                   : 0.0;
+    const double step =
+        points > 1 ? (std::log(largest) - log_smallest) / static_cast<double>(points - 1) : 0.0;
     for (std::size_t i = 0; i < points; ++i) {
         lambdas[i] = std::exp(log_smallest + step * static_cast<double>(i));
     }
@@ -187,8 +186,7 @@ std::vector<double> LambdaGrid::values() const {
     return lambdas;
 }
 
-RegulariserSelection select_regulariser(const NormalEquations& training,
-                                        const NormalEquations& validation,
+RegulariserSelection select_regulariser(const NormalEquations& training, const NormalEquations& validation,
                                         const RegularisationLayout& layout, const LambdaGrid& grid) {
     if (validation.features() != training.features()) {
         throw InputError("validation rows have " + std::to_string(validation.features()) +
@@ -254,9 +252,8 @@ RegulariserSelection select_regulariser(const NormalEquations& training,
     }
     selection.lambda = selection.lambdas[selection.best];
     selection.validation_loss = selection.validation_losses[selection.best];
-    selection.at_grid_edge =
-        selection.lambdas.size() > 1 &&
-        (selection.best == 0 || selection.best + 1 == selection.lambdas.size());
+    selection.at_grid_edge = selection.lambdas.size() > 1 &&
+                             (selection.best == 0 || selection.best + 1 == selection.lambdas.size());
     return selection;
 }
 

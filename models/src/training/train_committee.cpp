@@ -70,7 +70,8 @@ public:
         const double n = static_cast<double>(atoms);
         const bool energy = errors_.energy_per_atom > 0.0 && frame.energy.has_value();
         const bool forces = errors_.force > 0.0 && frame.forces.has_value();
-        const bool virial = errors_.virial_per_atom > 0.0 && frame.virial.has_value() && frame.system.periodic();
+        const bool virial =
+            errors_.virial_per_atom > 0.0 && frame.virial.has_value() && frame.system.periodic();
         if (!energy && !forces) {
             throw InputError("frame " + std::to_string(labelled.index) + " of data file " +
                              std::to_string(labelled.file) + " (line " + std::to_string(frame.line) +
@@ -102,7 +103,8 @@ public:
             // Row 3α + β holds W_αβ (StructureDesign); Eigen is column major, so transpose first.
             const Eigen::Matrix3d transposed = frame.virial->transpose();
             rows_.targets.segment(row, 9) = transposed.reshaped() / n;
-            rows_.weights.segment(row, 9).setConstant(1.0 / (errors_.virial_per_atom * errors_.virial_per_atom));
+            rows_.weights.segment(row, 9).setConstant(1.0 /
+                                                      (errors_.virial_per_atom * errors_.virial_per_atom));
         }
         return rows_;
     }
@@ -115,7 +117,8 @@ private:
     StructureRows rows_;
 };
 
-std::vector<const Frame*> frames_of(const std::vector<LabelledFrame>& frames, const std::vector<std::size_t>& indices) {
+std::vector<const Frame*> frames_of(const std::vector<LabelledFrame>& frames,
+                                    const std::vector<std::size_t>& indices) {
     std::vector<const Frame*> selected;
     selected.reserve(indices.size());
     for (const std::size_t i : indices) {
@@ -149,7 +152,8 @@ engine::CalibrationReport calibrate(const std::vector<FramePrediction>& predicti
 std::vector<int> species_in(const std::vector<LabelledFrame>& frames) {
     std::set<int> species;
     for (const auto& labelled : frames) {
-        species.insert(labelled.frame.system.atomic_numbers().begin(), labelled.frame.system.atomic_numbers().end());
+        species.insert(labelled.frame.system.atomic_numbers().begin(),
+                       labelled.frame.system.atomic_numbers().end());
     }
     return {species.begin(), species.end()};
 }
@@ -169,7 +173,8 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
     const auto species = static_cast<Eigen::Index>(calculator.species());
     const auto features = static_cast<Eigen::Index>(calculator.size());
     const Eigen::Index columns = species + species * features;
-    const RegularisationLayout layout = layout_for(settings, species, features, order_blocks(calculator.names()));
+    const RegularisationLayout layout =
+        layout_for(settings, species, features, order_blocks(calculator.names()));
 
     TrainingResult result;
     TrainingReport& report = result.report;
@@ -178,15 +183,17 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
 
     // Steps 1–2: rows of every training and validation structure, streamed into normal equations.
     const auto design_start = Clock::now();
-    CommitteeNormalEquations training(columns, split.train.size(),
-                                      {.members = settings.members, .fraction = settings.member_fraction, .seed = settings.seed});
+    CommitteeNormalEquations training(
+        columns, split.train.size(),
+        {.members = settings.members, .fraction = settings.member_fraction, .seed = settings.seed});
     NormalEquations validation(columns);
     RowBuilder builder(calculator, settings.expected_errors);
     const std::size_t total = split.train.size() + split.validation.size();
     auto last_report = Clock::now();
     for (std::size_t done = 0; done < total; ++done) {
         const bool is_training = done < split.train.size();
-        const std::size_t frame = is_training ? split.train[done] : split.validation[done - split.train.size()];
+        const std::size_t frame =
+            is_training ? split.train[done] : split.validation[done - split.train.size()];
         const StructureRows& rows = builder.rows(frames[frame]);
         if (is_training) {
             training.add_structure(done, rows.design, rows.targets, rows.weights);
@@ -197,7 +204,8 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
             last_report = Clock::now();
             std::ostringstream line;
             line.precision(3);
-            line << "rows: " << done + 1 << "/" << total << " structures (" << seconds_since(design_start) << " s)";
+            line << "rows: " << done + 1 << "/" << total << " structures (" << seconds_since(design_start)
+                 << " s)";
             say(line.str());
         }
     }
@@ -209,7 +217,8 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
     {
         std::ostringstream line;
         line << "regulariser: lambda " << report.selection.lambda << " (validation loss "
-             << report.selection.validation_loss << ")" << (report.selection.at_grid_edge ? " AT GRID EDGE" : "");
+             << report.selection.validation_loss << ")"
+             << (report.selection.at_grid_edge ? " AT GRID EDGE" : "");
         say(line.str());
     }
     const CommitteeWeights committee = solve_committee(training, layout, report.selection.lambda);
@@ -238,7 +247,9 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
     {
         std::ostringstream line;
         line << "calibration: alpha " << report.calibration.alpha
-             << (report.calibration.clamped ? " (CLAMPED: alpha^2 <= 0, the spread is far larger than the errors)" : "");
+             << (report.calibration.clamped
+                     ? " (CLAMPED: alpha^2 <= 0, the spread is far larger than the errors)"
+                     : "");
         say(line.str());
     }
 

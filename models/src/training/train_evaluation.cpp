@@ -4,7 +4,8 @@
 
 namespace chorus::models::training {
 
-std::vector<FramePrediction> predict_frames(const engine::Model& model, const std::vector<const Frame*>& frames) {
+std::vector<FramePrediction> predict_frames(const engine::Model& model,
+                                            const std::vector<const Frame*>& frames) {
     const engine::ComputeRequest request{.forces = true, .virial = true, .member_forces = true};
     engine::CommitteeResult result;
     std::vector<FramePrediction> predictions;
@@ -67,7 +68,8 @@ ErrorSummary summarise_errors(const std::vector<FramePrediction>& predictions, s
     if (energies > 0) {
         summary.energy_rmse_per_atom = std::sqrt(energy_sq / static_cast<double>(energies));
         summary.energy_mae_per_atom = energy_abs / static_cast<double>(energies);
-        summary.energy_calibration = engine::uncertainty_statistics(energy_residuals, energy_sigmas, calibration_bins);
+        summary.energy_calibration =
+            engine::uncertainty_statistics(energy_residuals, energy_sigmas, calibration_bins);
     }
     summary.force_components = force_residuals.size();
     if (!force_residuals.empty()) {
@@ -79,7 +81,8 @@ ErrorSummary summarise_errors(const std::vector<FramePrediction>& predictions, s
         summary.force_rmse = std::sqrt(squared / n);
         const double mean = force_sum / n;
         summary.force_reference_std = std::sqrt(std::max(0.0, force_sum_sq / n - mean * mean));
-        summary.force_calibration = engine::uncertainty_statistics(force_residuals, force_sigmas, calibration_bins);
+        summary.force_calibration =
+            engine::uncertainty_statistics(force_residuals, force_sigmas, calibration_bins);
     }
     if (virials > 0) {
         summary.virial_rmse_per_atom = std::sqrt(virial_sq / static_cast<double>(virials));

@@ -37,7 +37,8 @@ public:
     }
 
     // A number in [low, high] (exclusive low when `open_low`), or the fallback when absent.
-    double number(const std::string& key, double fallback, double low, double high, bool open_low = false) const {
+    double number(const std::string& key, double fallback, double low, double high,
+                  bool open_low = false) const {
         const nlohmann::json* value = find(key);
         if (value == nullptr) {
             return fallback;
@@ -60,8 +61,8 @@ public:
         }
         if (!value->is_number_integer() || value->get<long long>() < static_cast<long long>(low) ||
             value->get<long long>() > static_cast<long long>(high)) {
-            fail(key, "must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "], got " +
-                          describe_json_value(*value));
+            fail(key, "must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) +
+                          "], got " + describe_json_value(*value));
         }
         return static_cast<std::size_t>(value->get<long long>());
     }
@@ -81,8 +82,8 @@ public:
 
     [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
         throw ConfigError("training configuration '" + origin_ + "': " +
-                          (key.empty() && path_.empty() ? "the document" : "key '" + key_path(key) + "'") + " " +
-                          problem);
+                          (key.empty() && path_.empty() ? "the document" : "key '" + key_path(key) + "'") +
+                          " " + problem);
     }
 
 private:
@@ -104,8 +105,9 @@ TrainSettings default_train_settings() {
 
 TrainSettings train_settings_from_json(const nlohmann::json& document, const std::string& origin) {
     TrainSettings settings = default_train_settings();
-    const ConfigObject top(document, origin, "",
-                           {"features", "committee", "split", "expected_errors", "regulariser", "calibrate_on"});
+    const ConfigObject top(
+        document, origin, "",
+        {"features", "committee", "split", "expected_errors", "regulariser", "calibrate_on"});
     if (const nlohmann::json* features = top.find("features")) {
         nlohmann::json copy = *features;
         // Species may come from the data: a placeholder satisfies the settings' own validation.
@@ -128,26 +130,30 @@ TrainSettings train_settings_from_json(const nlohmann::json& document, const std
         settings.member_fraction = object.number("fraction", settings.member_fraction, 0.0, 1.0, true);
     }
     if (const nlohmann::json* split = top.find("split")) {
-        const ConfigObject object(*split, origin, "split", {"test_fraction", "validation_fraction", "group_key"});
+        const ConfigObject object(*split, origin, "split",
+                                  {"test_fraction", "validation_fraction", "group_key"});
         settings.split.test_fraction = object.number("test_fraction", settings.split.test_fraction, 0.0, 0.9);
         settings.split.validation_fraction =
             object.number("validation_fraction", settings.split.validation_fraction, 0.0, 0.9, true);
         settings.split.group_key = object.text("group_key", settings.split.group_key);
     }
     if (const nlohmann::json* errors = top.find("expected_errors")) {
-        const ConfigObject object(*errors, origin, "expected_errors", {"energy_per_atom", "force", "virial_per_atom"});
+        const ConfigObject object(*errors, origin, "expected_errors",
+                                  {"energy_per_atom", "force", "virial_per_atom"});
         auto& e = settings.expected_errors;
         e.energy_per_atom = object.number("energy_per_atom", e.energy_per_atom, -1.0, 1e6);
         e.force = object.number("force", e.force, -1.0, 1e6);
         e.virial_per_atom = object.number("virial_per_atom", e.virial_per_atom, -1.0, 1e6);
     }
     if (const nlohmann::json* regulariser = top.find("regulariser")) {
-        const ConfigObject object(*regulariser, origin, "regulariser", {"smallest", "largest", "points", "order_lambdas"});
+        const ConfigObject object(*regulariser, origin, "regulariser",
+                                  {"smallest", "largest", "points", "order_lambdas"});
         settings.grid.smallest = object.number("smallest", settings.grid.smallest, 0.0, 1e6, true);
         settings.grid.largest = object.number("largest", settings.grid.largest, settings.grid.smallest, 1e12);
         settings.grid.points = object.count("points", settings.grid.points, 1, 1000);
         if (const nlohmann::json* orders = object.find("order_lambdas")) {
-            const ConfigObject order_object(*orders, origin, "regulariser.order_lambdas", {"nu1", "ps", "bs", "mp"});
+            const ConfigObject order_object(*orders, origin, "regulariser.order_lambdas",
+                                            {"nu1", "ps", "bs", "mp"});
             for (const auto& [key, unused] : orders->items()) {
                 settings.order_lambdas[key] = order_object.number(key, 1.0, 0.0, 1e12, true);
             }

@@ -20,7 +20,8 @@ std::vector<std::size_t> draw(const std::vector<std::size_t>& members, double fr
         return {};
     }
     const double exact = static_cast<double>(count) / static_cast<double>(members.size());
-    const auto positions = draw_committee_subsets(members.size(), {.members = 1, .fraction = exact, .seed = seed});
+    const auto positions =
+        draw_committee_subsets(members.size(), {.members = 1, .fraction = exact, .seed = seed});
     std::vector<std::size_t> chosen;
     chosen.reserve(positions.front().size());
     for (const std::size_t position : positions.front()) {
@@ -29,7 +30,8 @@ std::vector<std::size_t> draw(const std::vector<std::size_t>& members, double fr
     return chosen;
 }
 
-std::vector<std::size_t> without(const std::vector<std::size_t>& all, const std::vector<std::size_t>& removed) {
+std::vector<std::size_t> without(const std::vector<std::size_t>& all,
+                                 const std::vector<std::size_t>& removed) {
     std::vector<std::size_t> rest;
     std::set_difference(all.begin(), all.end(), removed.begin(), removed.end(), std::back_inserter(rest));
     return rest;
@@ -37,7 +39,8 @@ std::vector<std::size_t> without(const std::vector<std::size_t>& all, const std:
 
 }  // namespace
 
-DataSplit split_frames(const std::vector<LabelledFrame>& frames, const SplitSettings& settings, std::uint64_t seed) {
+DataSplit split_frames(const std::vector<LabelledFrame>& frames, const SplitSettings& settings,
+                       std::uint64_t seed) {
     if (!(settings.test_fraction >= 0.0 && settings.test_fraction < 1.0) ||
         !(settings.validation_fraction > 0.0 && settings.validation_fraction < 1.0)) {
         throw InputError("split fractions must satisfy 0 ≤ test < 1 and 0 < validation < 1, got test " +
@@ -51,7 +54,8 @@ DataSplit split_frames(const std::vector<LabelledFrame>& frames, const SplitSett
     for (std::size_t i = 0; i < frames.size(); ++i) {
         const auto& info = frames[i].frame.info;
         const auto found = info.find(settings.group_key);
-        std::pair<std::size_t, std::string> key{frames[i].file, found == info.end() ? std::string() : found->second};
+        std::pair<std::size_t, std::string> key{frames[i].file,
+                                                found == info.end() ? std::string() : found->second};
         auto [entry, inserted] = groups.try_emplace(key);
         if (inserted) {
             order.push_back(key);

@@ -70,7 +70,8 @@ TEST_CASE("block averaging: uncorrelated samples keep the naive error", "[block_
     const double expected = 1.0 / std::sqrt(static_cast<double>(x.size()));
     CHECK(result.block_size <= 4);
     CHECK(result.reliable);
-    CHECK(std::abs(result.standard_error - expected) < 4.0 * expected / std::sqrt(2.0 * (result.blocks - 1.0)));
+    CHECK(std::abs(result.standard_error - expected) <
+          4.0 * expected / std::sqrt(2.0 * (result.blocks - 1.0)));
 }
 
 TEST_CASE("block averaging: AR(1) recovers the analytic error of the mean", "[block_average]") {
@@ -94,7 +95,8 @@ TEST_CASE("block averaging: AR(1) recovers the analytic error of the mean", "[bl
         }
         CHECK(ratio_sum / series == Approx(1.0).margin(0.06));
         const auto first = block_average(ar1_series(n, phi, 100));
-        CHECK(first.levels[0].standard_error == Approx(expected * std::sqrt((1.0 - phi) / (1.0 + phi))).epsilon(0.03));
+        CHECK(first.levels[0].standard_error ==
+              Approx(expected * std::sqrt((1.0 - phi) / (1.0 + phi))).epsilon(0.03));
     }
 }
 

@@ -60,8 +60,8 @@ Validation synthetic_committee(std::size_t members, double a, std::size_t sample
 TEST_CASE("maximum-likelihood α recovers the known truth of a Gaussian committee", "[calibration]") {
     const double truth = 2.5;
     // M = 4 needs many samples: r²/σ² then has infinite variance (χ²_3 in the denominator).
-    const auto [members, samples] = GENERATE(table<std::size_t, std::size_t>(
-        {{4, 2'000'000}, {8, 200'000}, {32, 100'000}}));
+    const auto [members, samples] =
+        GENERATE(table<std::size_t, std::size_t>({{4, 2'000'000}, {8, 200'000}, {32, 100'000}}));
     CAPTURE(members, samples);
     const Validation v = synthetic_committee(members, truth, samples, 20261123u + members);
     const auto report = calibrate_alpha(v.residuals, v.spreads, members);
@@ -79,8 +79,8 @@ TEST_CASE("after calibration the coverage matches the Student-t prediction", "[c
     // coverage is P(|t_{M−1}| ≤ k/√(1 + 1/(M a²))), computed with scipy.stats.t (a = 2.5):
     //   M = 32: 0.67376 (±σ), 0.94510 (±2σ);   M = 8: 0.64491, 0.91186.
     // For M = 32 that is the Gaussian 68 % / 95 % up to the finite committee.
-    const auto [members, one_sigma, two_sigma] = GENERATE(table<std::size_t, double, double>(
-        {{32, 0.67376, 0.94510}, {8, 0.64491, 0.91186}}));
+    const auto [members, one_sigma, two_sigma] =
+        GENERATE(table<std::size_t, double, double>({{32, 0.67376, 0.94510}, {8, 0.64491, 0.91186}}));
     CAPTURE(members);
     const Validation v = synthetic_committee(members, 2.5, 200'000, 7u + members);
     const auto report = calibrate_alpha(v.residuals, v.spreads, members);

@@ -36,7 +36,8 @@ Oscillator sample_oscillator(const std::vector<double>& springs, Eigen::Index fr
     }
     std::mt19937_64 engine(seed);
     std::normal_distribution<double> gaussian(0.0, 1.0 / std::sqrt(mean_spring));
-    Oscillator sample{Eigen::MatrixXd(frames, static_cast<Eigen::Index>(springs.size())), Eigen::MatrixXd(frames, 1)};
+    Oscillator sample{Eigen::MatrixXd(frames, static_cast<Eigen::Index>(springs.size())),
+                      Eigen::MatrixXd(frames, 1)};
     for (Eigen::Index t = 0; t < frames; ++t) {
         const double x = gaussian(engine);
         for (std::size_t i = 0; i < springs.size(); ++i) {
@@ -91,7 +92,8 @@ constexpr double golden_kt = 9.5004e-4;
 
 // |got − expected| ≤ rtol · max|expected| over the row: the precision of a row of averages refers
 // to its scale, not to a member average that happens to be near zero.
-void check_row(const Eigen::RowVectorXd& got, const Eigen::RowVectorXd& expected, double rtol, const std::string& what) {
+void check_row(const Eigen::RowVectorXd& got, const Eigen::RowVectorXd& expected, double rtol,
+               const std::string& what) {
     INFO(what << "\n  got      " << got << "\n  expected " << expected);
     REQUIRE(got.size() == expected.size());
     CHECK((got - expected).cwiseAbs().maxCoeff() <= rtol * expected.cwiseAbs().maxCoeff());
@@ -114,7 +116,8 @@ void check_against_ipi(const ReweightedAverages& ours, const Eigen::MatrixXd& re
 }  // namespace
 
 TEST_CASE("exact reweighting recovers <x²>_i = 1/(β k_i) of a harmonic oscillator", "[reweighting]") {
-    const std::vector<double> springs = {0.7, 0.9, 1.1, 1.3};  // every k_i > k̄/2 = 0.5: finite weight variance
+    const std::vector<double> springs = {0.7, 0.9, 1.1,
+                                         1.3};  // every k_i > k̄/2 = 0.5: finite weight variance
     const auto sample = sample_oscillator(springs, 400'000, 1);
     const Eigen::MatrixXd dv = potential_deviations(sample.potentials);
     const auto result = reweight_exact(dv, sample.observables, 1.0);
@@ -188,7 +191,8 @@ TEST_CASE("exact reweighting survives β ΔV far beyond the range of exp()", "[r
     const auto result = reweight_exact(dv, a, 1.0);
     CHECK(result.members.allFinite());
     // Member 0: weights ∝ e^{0}, e^{−1}, e^{−3000}.
-    CHECK(result.members(0, 0) == Approx((1.0 + 2.0 * std::exp(-1.0)) / (1.0 + std::exp(-1.0))).epsilon(1e-14));
+    CHECK(result.members(0, 0) ==
+          Approx((1.0 + 2.0 * std::exp(-1.0)) / (1.0 + std::exp(-1.0))).epsilon(1e-14));
     CHECK(result.members(0, 1) == Approx(3.0).epsilon(1e-14));
     const Eigen::VectorXd ess = effective_sample_sizes(dv, 1.0);
     CHECK(ess[1] == Approx(1.0).epsilon(1e-14));
@@ -207,7 +211,8 @@ TEST_CASE("potential deviations: from the member mean, or from a given sampling 
     CHECK_THROWS_AS(potential_deviations(v, Eigen::Vector3d::Zero()), chorus::InputError);
 }
 
-TEST_CASE("bead averaging: consecutive records and per-bead matrices agree with the formula", "[reweighting]") {
+TEST_CASE("bead averaging: consecutive records and per-bead matrices agree with the formula",
+          "[reweighting]") {
     // V_i(frame f, bead k) = 10 f + k + 100 i, P = 4: the bead average is 10 f + 1.5 + 100 i.
     constexpr int beads = 4;
     constexpr int frames = 3;
@@ -250,7 +255,7 @@ TEST_CASE("the observable-committee decomposition follows Eqs. 26-28 (i-PI's, ar
     const Eigen::MatrixXd models = load_table("observables_multi.dat");
     const auto reweighted = reweight_cumulant(potential_deviations(potentials), models, 1.0 / golden_kt);
     const auto ours = observable_committee_uncertainty(reweighted);
-    const Eigen::MatrixXd fixed = load_table("multi.ref");           // mean, total, σ_a, σ_aV
+    const Eigen::MatrixXd fixed = load_table("multi.ref");  // mean, total, σ_a, σ_aV
     const Eigen::MatrixXd shipped = load_table("multi_ipi_swapped.ref");
     CHECK(ours.mean == Approx(fixed(0, 0)).epsilon(1e-12));
     CHECK(ours.total == Approx(fixed(0, 1)).epsilon(1e-10));
@@ -271,7 +276,8 @@ TEST_CASE("reweighting rejects inconsistent input with an InputError", "[reweigh
     const Eigen::MatrixXd dv = Eigen::MatrixXd::Zero(5, 3);
     CHECK_THROWS_AS(reweight_cumulant(dv, Eigen::MatrixXd::Zero(4, 1), 1.0), chorus::InputError);
     CHECK_THROWS_AS(reweight_exact(dv, Eigen::MatrixXd::Zero(5, 1), 0.0), chorus::InputError);
-    CHECK_THROWS_AS(reweight_exact(Eigen::MatrixXd::Zero(5, 1), Eigen::MatrixXd::Zero(5, 1), 1.0), chorus::InputError);
+    CHECK_THROWS_AS(reweight_exact(Eigen::MatrixXd::Zero(5, 1), Eigen::MatrixXd::Zero(5, 1), 1.0),
+                    chorus::InputError);
     Eigen::MatrixXd bad = Eigen::MatrixXd::Zero(5, 1);
     bad(2, 0) = std::numeric_limits<double>::infinity();
     CHECK_THROWS_AS(reweight_cumulant(dv, bad, 1.0), chorus::InputError);

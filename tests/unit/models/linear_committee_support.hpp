@@ -37,8 +37,9 @@ inline engine::System random_water(int grid, std::mt19937_64& engine, bool perio
     for (int i = 0; i < grid; ++i) {
         for (int j = 0; j < grid; ++j) {
             for (int k = 0; k < grid; ++k) {
-                const Eigen::Vector3d oxygen = step * Eigen::Vector3d(i + 0.5, j + 0.5, k + 0.5) +
-                                               Eigen::Vector3d(jitter(engine), jitter(engine), jitter(engine));
+                const Eigen::Vector3d oxygen =
+                    step * Eigen::Vector3d(i + 0.5, j + 0.5, k + 0.5) +
+                    Eigen::Vector3d(jitter(engine), jitter(engine), jitter(engine));
                 const double phi = angle(engine);
                 const double theta = angle(engine) / 2.0;
                 const Eigen::Vector3d axis(std::sin(theta) * std::cos(phi), std::sin(theta) * std::sin(phi),
@@ -49,8 +50,9 @@ inline engine::System random_water(int grid, std::mt19937_64& engine, bool perio
                 numbers.insert(numbers.end(), {8, 1, 1});
                 positions.col(column++) = oxygen;
                 positions.col(column++) = oxygen + bond * (std::cos(half) * axis + std::sin(half) * other);
-                positions.col(column++) = oxygen + bond * (std::cos(half) * axis - std::sin(half) * other) +
-                                          Eigen::Vector3d(jitter(engine), jitter(engine), jitter(engine)) * 0.3;
+                positions.col(column++) =
+                    oxygen + bond * (std::cos(half) * axis - std::sin(half) * other) +
+                    Eigen::Vector3d(jitter(engine), jitter(engine), jitter(engine)) * 0.3;
             }
         }
     }

@@ -16,8 +16,8 @@ using chorus::models::LinearCommittee;
 
 namespace {
 
-const ComputeRequest everything{.forces = true, .virial = true, .member_forces = true, .member_virials = true,
-                                .atomic_energies = true};
+const ComputeRequest everything{
+    .forces = true, .virial = true, .member_forces = true, .member_virials = true, .atomic_energies = true};
 
 Eigen::VectorXd member_energies(const LinearCommittee& model, const System& system) {
     CommitteeResult result;
@@ -27,7 +27,8 @@ Eigen::VectorXd member_energies(const LinearCommittee& model, const System& syst
 
 }  // namespace
 
-TEST_CASE("linear committee forces and virial are minus the derivatives of each member's energy", "[linear]") {
+TEST_CASE("linear committee forces and virial are minus the derivatives of each member's energy",
+          "[linear]") {
     std::mt19937_64 engine(11);
     const System system = chorus::test::random_water(2, engine);
     const LinearCommittee model(chorus::test::random_committee(4, 3));
@@ -45,7 +46,8 @@ TEST_CASE("linear committee forces and virial are minus the derivatives of each 
             minus(d, atom) -= h;
             const System up(system.atomic_numbers(), plus, system.cell(), true);
             const System down(system.atomic_numbers(), minus, system.cell(), true);
-            const Eigen::VectorXd derivative = (member_energies(model, up) - member_energies(model, down)) / (2 * h);
+            const Eigen::VectorXd derivative =
+                (member_energies(model, up) - member_energies(model, down)) / (2 * h);
             for (std::size_t k = 0; k < 4; ++k) {
                 CAPTURE(atom, d, k);
                 CHECK(result.member_forces[k](d, atom) ==
@@ -60,13 +62,17 @@ TEST_CASE("linear committee forces and virial are minus the derivatives of each 
         for (Eigen::Index b = 0; b < 3; ++b) {
             Eigen::Matrix3d strain = Eigen::Matrix3d::Identity();
             strain(a, b) += h;
-            const System up(system.atomic_numbers(), strain * system.positions(), strain * system.cell(), true);
+            const System up(system.atomic_numbers(), strain * system.positions(), strain * system.cell(),
+                            true);
             strain(a, b) -= 2 * h;
-            const System down(system.atomic_numbers(), strain * system.positions(), strain * system.cell(), true);
-            const Eigen::VectorXd derivative = (member_energies(model, up) - member_energies(model, down)) / (2 * h);
+            const System down(system.atomic_numbers(), strain * system.positions(), strain * system.cell(),
+                              true);
+            const Eigen::VectorXd derivative =
+                (member_energies(model, up) - member_energies(model, down)) / (2 * h);
             for (std::size_t k = 0; k < 4; ++k) {
                 CAPTURE(a, b, k);
-                CHECK(result.member_virials[k](a, b) == Approx(-derivative[static_cast<Eigen::Index>(k)]).margin(1e-6));
+                CHECK(result.member_virials[k](a, b) ==
+                      Approx(-derivative[static_cast<Eigen::Index>(k)]).margin(1e-6));
             }
         }
     }

@@ -7,8 +7,8 @@
 
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <oneapi/tbb/task_arena.h>
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "chorus/error.hpp"
@@ -22,7 +22,8 @@ using chorus::models::LinearCommittee;
 namespace {
 
 std::filesystem::path temporary(const std::string& name) {
-    return std::filesystem::temp_directory_path() / ("chorus_test_linear_" + std::to_string(::getpid()) + "_" + name);
+    return std::filesystem::temp_directory_path() /
+           ("chorus_test_linear_" + std::to_string(::getpid()) + "_" + name);
 }
 
 std::string read_text(const std::filesystem::path& path) {
@@ -32,9 +33,7 @@ std::string read_text(const std::filesystem::path& path) {
     return text.str();
 }
 
-void write_text(const std::filesystem::path& path, const std::string& text) {
-    std::ofstream(path) << text;
-}
+void write_text(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 }  // namespace
 
@@ -91,21 +90,23 @@ TEST_CASE("linear committee model files that were damaged are refused clearly", 
         nlohmann::json edited = document;
         edited["members"][1]["weights"][0][3] = edited["members"][1]["weights"][0][3].get<double>() * 1.001;
         write_text(path, edited.dump(1));
-        CHECK_THROWS_WITH(chorus::models::load_model(path), Contains("checksum mismatch") && Contains("retrain"));
+        CHECK_THROWS_WITH(chorus::models::load_model(path),
+                          Contains("checksum mismatch") && Contains("retrain"));
     }
     SECTION("a member removed, checksum recomputed to match: sizes still checked") {
         nlohmann::json edited = document;
         edited["members"][0]["weights"][1].erase(0);
         edited["checksum"]["value"] = chorus::models::linear_committee_checksum(edited);
         write_text(path, edited.dump());
-        CHECK_THROWS_WITH(chorus::models::load_model(path), Contains("members[0].weights[1]") && Contains("array of"));
+        CHECK_THROWS_WITH(chorus::models::load_model(path),
+                          Contains("members[0].weights[1]") && Contains("array of"));
     }
     SECTION("wrong format version") {
         nlohmann::json edited = document;
         edited["format_version"] = 99;
         write_text(path, edited.dump());
-        CHECK_THROWS_WITH(chorus::models::load_model(path), Contains("format_version") && Contains("99") &&
-                                                                Contains("reads version 1"));
+        CHECK_THROWS_WITH(chorus::models::load_model(path),
+                          Contains("format_version") && Contains("99") && Contains("reads version 1"));
     }
     SECTION("checksum missing") {
         nlohmann::json edited = document;

@@ -5,12 +5,12 @@
 #include "address.hpp"
 #include "chorus/error.hpp"
 
+using Catch::Matchers::Contains;
 using chorus::ConfigError;
 using chorus::server::Address;
 using chorus::server::describe;
 using chorus::server::parse_address;
 using chorus::server::Transport;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -73,27 +73,28 @@ TEST_CASE("the longest UNIX path that fits is accepted, one byte more is rejecte
 
 TEST_CASE("bad addresses name themselves and list the accepted forms", "[server][address]") {
     const char* bad[] = {
-        "water",             // no transport
-        "udp:host:1",        // unknown transport
-        "unix:",             // empty name
-        "unix:dir/name",     // relative path
-        "tcp:localhost",     // no port
-        "tcp::31415",        // no host
-        "tcp:host:",         // empty port
-        "tcp:host:0",        // port out of range
-        "tcp:host:65536",    // port out of range
-        "tcp:host:12ab",     // not a number
-        "tcp:host:-1",       // not a number
-        "tcp:::1:31415",     // IPv6 without brackets
-        "tcp:[::1:31415",    // unclosed bracket
-        "tcp:[::1]31415",    // no colon after bracket
-        "tcp:[]:31415",      // empty bracketed host
+        "water",           // no transport
+        "udp:host:1",      // unknown transport
+        "unix:",           // empty name
+        "unix:dir/name",   // relative path
+        "tcp:localhost",   // no port
+        "tcp::31415",      // no host
+        "tcp:host:",       // empty port
+        "tcp:host:0",      // port out of range
+        "tcp:host:65536",  // port out of range
+        "tcp:host:12ab",   // not a number
+        "tcp:host:-1",     // not a number
+        "tcp:::1:31415",   // IPv6 without brackets
+        "tcp:[::1:31415",  // unclosed bracket
+        "tcp:[::1]31415",  // no colon after bracket
+        "tcp:[]:31415",    // empty bracketed host
     };
     for (const char* text : bad) {
         INFO(text);
         const auto message = config_error_of(text);
         CHECK_THAT(message, Contains(std::string("'") + text + "'"));
-        CHECK_THAT(message, Contains("unix:NAME") && Contains("tcp:HOST:PORT") && Contains("tcp:[IPv6]:PORT"));
+        CHECK_THAT(message,
+                   Contains("unix:NAME") && Contains("tcp:HOST:PORT") && Contains("tcp:[IPv6]:PORT"));
     }
     CHECK_THAT(config_error_of("udp:host:1"), Contains("unknown transport 'udp'"));
     CHECK_THAT(config_error_of("tcp:host:65536"), Contains("1 to 65535"));

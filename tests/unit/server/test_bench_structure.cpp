@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include "bench_structure.hpp"
 #include "chorus/error.hpp"
@@ -43,10 +43,13 @@ TEST_CASE("replicate builds the N×N×N supercell image by image", "[server][ben
     CHECK(supercell.cell.isApprox(2.0 * molecule.cell));
     for (int image = 0; image < 8; ++image) {
         // a-major: image = 4 i + 2 j + k
-        const Eigen::Vector3d expected_shift = molecule.cell * Eigen::Vector3d(image / 4, (image / 2) % 2, image % 2);
+        const Eigen::Vector3d expected_shift =
+            molecule.cell * Eigen::Vector3d(image / 4, (image / 2) % 2, image % 2);
         for (int atom = 0; atom < 3; ++atom) {
-            CHECK(supercell.atomic_numbers[static_cast<std::size_t>(3 * image + atom)] == molecule.atomic_numbers[atom]);
-            const Eigen::Vector3d shift = supercell.positions.col(3 * image + atom) - molecule.positions.col(atom);
+            CHECK(supercell.atomic_numbers[static_cast<std::size_t>(3 * image + atom)] ==
+                  molecule.atomic_numbers[atom]);
+            const Eigen::Vector3d shift =
+                supercell.positions.col(3 * image + atom) - molecule.positions.col(atom);
             CHECK((shift - expected_shift).norm() < 1e-12);
         }
     }

@@ -36,10 +36,11 @@ TEST_CASE("serve with only the required flags gets the documented defaults", "[s
 }
 
 TEST_CASE("serve takes every documented flag", "[server][cli]") {
-    const auto settings = serve({"serve", "--model", "m.json", "--connect", "unix:a", "--connect", "tcp:[::1]:31415",
-                                 "--clients", "4", "--pbc", "no", "--track-beads", "--species", "O,H,H",
-                                 "--extras", "energies", "--persist", "--retry-for", "2.5", "--threads", "2",
-                                 "--max-atoms", "5000", "--log-level", "debug"});
+    const auto settings = serve({"serve",     "--model",         "m.json",      "--connect",   "unix:a",
+                                 "--connect", "tcp:[::1]:31415", "--clients",   "4",           "--pbc",
+                                 "no",        "--track-beads",   "--species",   "O,H,H",       "--extras",
+                                 "energies",  "--persist",       "--retry-for", "2.5",         "--threads",
+                                 "2",         "--max-atoms",     "5000",        "--log-level", "debug"});
     REQUIRE(settings.addresses.size() == 2);
     CHECK(settings.addresses[1].host == "::1");
     CHECK(settings.addresses[1].port == 31415);
@@ -55,28 +56,31 @@ TEST_CASE("serve takes every documented flag", "[server][cli]") {
     CHECK(settings.max_atoms == 5000);
     CHECK(settings.log_level == spdlog::level::debug);
 
-    CHECK(serve({"serve", "--model", "m", "--connect", "unix:a", "--extras", "none"}).extras == ExtrasMode::none);
-    CHECK(serve({"serve", "--model", "m", "--connect", "unix:a", "--pbc", "yes"}).periodicity == Periodicity::yes);
+    CHECK(serve({"serve", "--model", "m", "--connect", "unix:a", "--extras", "none"}).extras ==
+          ExtrasMode::none);
+    CHECK(serve({"serve", "--model", "m", "--connect", "unix:a", "--pbc", "yes"}).periodicity ==
+          Periodicity::yes);
     CHECK(serve({"serve", "--model", "m", "--connect", "unix:a", "--log-level", "error"}).log_level ==
           spdlog::level::err);
-    CHECK(*serve({"serve", "--model", "m", "--connect", "unix:a", "--retry-for", "0"}).retry_for_seconds == 0.0);
+    CHECK(*serve({"serve", "--model", "m", "--connect", "unix:a", "--retry-for", "0"}).retry_for_seconds ==
+          0.0);
 }
 
 TEST_CASE("bad flags are CLI11 parse errors", "[server][cli]") {
     const std::vector<std::vector<std::string>> bad = {
-        {},                                                                        // no subcommand
-        {"frobnicate"},                                                            // unknown subcommand
-        {"serve", "--connect", "unix:a"},                                          // no --model
-        {"serve", "--model", "m"},                                                 // no --connect
-        {"serve", "--model", "m", "--connect", "unix:a", "--pbc", "maybe"},        // bad choice
-        {"serve", "--model", "m", "--connect", "unix:a", "--extras", "all"},       // bad choice
-        {"serve", "--model", "m", "--connect", "unix:a", "--clients", "0"},        // out of range
-        {"serve", "--model", "m", "--connect", "unix:a", "--threads", "two"},      // not a number
-        {"serve", "--model", "m", "--connect", "unix:a", "--retry-for", "-1"},     // negative
-        {"serve", "--model", "m", "--connect", "unix:a", "--log-level", "loud"},   // bad choice
-        {"serve", "--model", "m", "--connect", "unix:a", "--frobnicate"},          // unknown flag
-        {"bench"},                                                                 // no bench kind
-        {"bench", "roundtrip", "--transport", "carrier-pigeon"},                   // bad choice
+        {},                                                                       // no subcommand
+        {"frobnicate"},                                                           // unknown subcommand
+        {"serve", "--connect", "unix:a"},                                         // no --model
+        {"serve", "--model", "m"},                                                // no --connect
+        {"serve", "--model", "m", "--connect", "unix:a", "--pbc", "maybe"},       // bad choice
+        {"serve", "--model", "m", "--connect", "unix:a", "--extras", "all"},      // bad choice
+        {"serve", "--model", "m", "--connect", "unix:a", "--clients", "0"},       // out of range
+        {"serve", "--model", "m", "--connect", "unix:a", "--threads", "two"},     // not a number
+        {"serve", "--model", "m", "--connect", "unix:a", "--retry-for", "-1"},    // negative
+        {"serve", "--model", "m", "--connect", "unix:a", "--log-level", "loud"},  // bad choice
+        {"serve", "--model", "m", "--connect", "unix:a", "--frobnicate"},         // unknown flag
+        {"bench"},                                                                // no bench kind
+        {"bench", "roundtrip", "--transport", "carrier-pigeon"},                  // bad choice
     };
     for (const auto& args : bad) {
         INFO(args.size() << " arguments, first: " << (args.empty() ? "" : args.front()));
@@ -86,8 +90,9 @@ TEST_CASE("bad flags are CLI11 parse errors", "[server][cli]") {
 
 TEST_CASE("values CLI11 cannot judge are configuration errors", "[server][cli]") {
     CHECK_THROWS_AS(parse_command_line({"serve", "--model", "m", "--connect", "water"}), chorus::ConfigError);
-    CHECK_THROWS_WITH(parse_command_line({"serve", "--model", "m", "--connect", "unix:a", "--species", "O,Hh"}),
-                      Contains("'Hh'"));
+    CHECK_THROWS_WITH(
+        parse_command_line({"serve", "--model", "m", "--connect", "unix:a", "--species", "O,Hh"}),
+        Contains("'Hh'"));
 }
 
 TEST_CASE("bench roundtrip and version", "[server][cli]") {
@@ -100,9 +105,9 @@ TEST_CASE("bench roundtrip and version", "[server][cli]") {
     CHECK(defaults.tcp_transport);
     CHECK_FALSE(defaults.json_path.has_value());
 
-    const auto tcp_only = std::get<RoundtripBenchSettings>(parse_command_line(
-        {"bench", "roundtrip", "--model", "ar.json", "--atoms", "500", "--calls", "10", "--transport", "tcp",
-         "--json", "out.json"}));
+    const auto tcp_only = std::get<RoundtripBenchSettings>(
+        parse_command_line({"bench", "roundtrip", "--model", "ar.json", "--atoms", "500", "--calls", "10",
+                            "--transport", "tcp", "--json", "out.json"}));
     CHECK(tcp_only.model_path == "ar.json");
     CHECK(tcp_only.atoms == 500);
     CHECK(tcp_only.calls == 10);

@@ -36,7 +36,8 @@ std::string read_text(const std::filesystem::path& path) {
 class ScratchFile {
 public:
     ScratchFile() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "chorus-commlog-test-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "chorus-commlog-test-XXXXXX").string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
         directory_ = pattern;
     }
@@ -61,7 +62,8 @@ chorus::engine::System small_argon_box() {
 }
 
 chorus::models::LennardJonesCommittee lj_committee(double alpha = 1.0) {
-    return chorus::models::LennardJonesCommittee({{0.0104, 3.40}, {0.0110, 3.36}, {0.0098, 3.45}}, 8.0, alpha);
+    return chorus::models::LennardJonesCommittee({{0.0104, 3.40}, {0.0110, 3.36}, {0.0098, 3.45}}, 8.0,
+                                                 alpha);
 }
 
 CommitteeLogRecord sample_record(double offset) {
@@ -78,7 +80,8 @@ CommitteeLogRecord sample_record(double offset) {
 
 }  // namespace
 
-TEST_CASE("per-atom LJ energies sum to each member's energy, self images and shift included", "[committee_log]") {
+TEST_CASE("per-atom LJ energies sum to each member's energy, self images and shift included",
+          "[committee_log]") {
     const auto model = lj_committee();
     const auto system = small_argon_box();
     chorus::engine::ComputeRequest request;
@@ -150,11 +153,13 @@ TEST_CASE("header and record text, exactly", "[committee_log]") {
     const auto start = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
     CHECK(chorus::server::format_utc_time(start) == "2023-11-14T22:13:20.123Z");
     const std::string header = chorus::server::format_committee_log_header({"toy model", 2, 300.0}, start);
-    CHECK(header.rfind("# chorus-committee-log 1\n# units: energies eV, time ISO-8601 UTC\n# model: toy model\n"
-                       "# members: 2\n# temperature_K: 300\n# started: 2023-11-14T22:13:20.123Z\n# chorus: ",
-                       0) == 0);
-    CHECK(header.find("\n# columns: time connection bead counter atoms energy_mean energy_1 energy_2 sigma_energy "
-                      "max_atomic_sigma\n") != std::string::npos);
+    CHECK(
+        header.rfind("# chorus-committee-log 1\n# units: energies eV, time ISO-8601 UTC\n# model: toy model\n"
+                     "# members: 2\n# temperature_K: 300\n# started: 2023-11-14T22:13:20.123Z\n# chorus: ",
+                     0) == 0);
+    CHECK(header.find(
+              "\n# columns: time connection bead counter atoms energy_mean energy_1 energy_2 sigma_energy "
+              "max_atomic_sigma\n") != std::string::npos);
     CHECK(chorus::server::format_committee_log_header({"m", 1, std::nullopt}, start).find("temperature") ==
           std::string::npos);
 
@@ -209,7 +214,8 @@ TEST_CASE("records round-trip through reweight's reader, bit for bit; a restart 
     CHECK(contents.member_energies.row(5) == contents.member_energies.row(0));
 }
 
-TEST_CASE("a cut last line (killed mid-write) is skipped; the next run starts on its own line", "[committee_log]") {
+TEST_CASE("a cut last line (killed mid-write) is skipped; the next run starts on its own line",
+          "[committee_log]") {
     ScratchFile scratch;
     {
         CommitteeLog log(scratch.path(), {"toy", 3, std::nullopt});

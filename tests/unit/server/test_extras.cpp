@@ -63,8 +63,8 @@ TEST_CASE("full extras follow i-PI's committee contract in atomic units", "[serv
         REQUIRE(forces.size() == 3 * atoms);
         for (std::size_t i = 0; i < 3 * atoms; ++i) {
             // atom-major: value i is component i % 3 of atom i / 3
-            const double expected = result.member_forces[k](static_cast<Eigen::Index>(i % 3),
-                                                            static_cast<Eigen::Index>(i / 3));
+            const double expected =
+                result.member_forces[k](static_cast<Eigen::Index>(i % 3), static_cast<Eigen::Index>(i / 3));
             CHECK(forces[i].get<double>() == units::ev_per_angstrom_to_hartree_per_bohr(expected));
         }
     }
@@ -91,7 +91,8 @@ TEST_CASE("full extras follow i-PI's committee contract in atomic units", "[serv
         sum_of_squares += std::pow(result.member_energies[k] - mean, 2);
     }
     const double sigma_ev = std::sqrt(sum_of_squares / (members - 1));
-    CHECK(extras["committee_uncertainty"].get<double>() == Approx(units::ev_to_hartree(sigma_ev)).epsilon(1e-14));
+    CHECK(extras["committee_uncertainty"].get<double>() ==
+          Approx(units::ev_to_hartree(sigma_ev)).epsilon(1e-14));
     CHECK(extras["chorus_alpha"].get<double>() == 1.5);
     CHECK(extras["chorus_bead"].get<int>() == 7);
 }

@@ -30,7 +30,8 @@ using chorus::server::CommitteeLogContents;
 class ScratchDirectory {
 public:
     ScratchDirectory() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "chorus-reweight-test-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "chorus-reweight-test-XXXXXX").string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
         directory_ = pattern;
     }
@@ -142,19 +143,20 @@ TEST_CASE("i-PI committee_pot extras: the fixture made by i-PI with chorus", "[r
 
 TEST_CASE("i-PI extras: malformed files are refused with file and line", "[reweight_inputs]") {
     ScratchDirectory scratch;
-    const auto ragged = scratch.write("ragged", " #EXTRAS(committee_pot)# Step:  0 \n 1 2 3\n"
-                                                " #EXTRAS(committee_pot)# Step:  5 \n 1 2\n");
-    CHECK_THROWS_WITH(chorus::server::read_ipi_extras(ragged), Catch::Contains("ragged:3") &&
-                                                                   Catch::Contains("2 values"));
+    const auto ragged = scratch.write("ragged",
+                                      " #EXTRAS(committee_pot)# Step:  0 \n 1 2 3\n"
+                                      " #EXTRAS(committee_pot)# Step:  5 \n 1 2\n");
+    CHECK_THROWS_WITH(chorus::server::read_ipi_extras(ragged),
+                      Catch::Contains("ragged:3") && Catch::Contains("2 values"));
     const auto plain = scratch.write("plain", "1 2 3\n");
     CHECK_THROWS_WITH(chorus::server::read_ipi_extras(plain), Catch::Contains("plain:1"));
     // Values spread over several lines belong to one step, as numpy.loadtxt of the block reads them.
     const auto wrapped = scratch.write("wrapped", "#EXTRAS(committee_pot)# Step: 0\n1 2\n3\n");
     CHECK(chorus::server::read_ipi_extras(wrapped).values.cols() == 3);
-    const std::vector<std::string> different{
-        scratch.write("a", "#EXTRAS(committee_pot)# Step: 0\n1 2\n"),
-        scratch.write("b", "#EXTRAS(committee_pot)# Step: 5\n1 2\n")};
-    CHECK_THROWS_WITH(chorus::server::bead_averaged_committee_potentials(different), Catch::Contains("same steps"));
+    const std::vector<std::string> different{scratch.write("a", "#EXTRAS(committee_pot)# Step: 0\n1 2\n"),
+                                             scratch.write("b", "#EXTRAS(committee_pot)# Step: 5\n1 2\n")};
+    CHECK_THROWS_WITH(chorus::server::bead_averaged_committee_potentials(different),
+                      Catch::Contains("same steps"));
 }
 
 TEST_CASE("--input: the ensemble temperature with i-PI's units", "[reweight_inputs]") {
@@ -162,7 +164,8 @@ TEST_CASE("--input: the ensemble temperature with i-PI's units", "[reweight_inpu
     const double kelvin = chorus::units::kelvin_to_ev(1.0);
     // The argon run's real input: 94 K.
     CHECK(chorus::server::ipi_input_thermal_energy_ev(
-              chorus::test::data_path("reweight/ipi-extras/input.xml").string()) == Approx(94.0 * kelvin).epsilon(1e-15));
+              chorus::test::data_path("reweight/ipi-extras/input.xml").string()) ==
+          Approx(94.0 * kelvin).epsilon(1e-15));
     CHECK(chorus::server::ipi_input_thermal_energy_ev(
               scratch.write("k.xml", ipi_input("<temperature units='kelvin'> 300 </temperature>"))) ==
           Approx(300.0 * kelvin).epsilon(1e-15));
@@ -170,7 +173,8 @@ TEST_CASE("--input: the ensemble temperature with i-PI's units", "[reweight_inpu
               scratch.write("mk.xml", ipi_input("<temperature units='millikelvin'>300000</temperature>"))) ==
           Approx(300.0 * kelvin).epsilon(1e-15));
     // No units attribute: i-PI reads atomic units (Hartree), so does chorus.
-    CHECK(chorus::server::ipi_input_thermal_energy_ev(scratch.write("au.xml", ipi_input("<temperature>1e-3</temperature>"))) ==
+    CHECK(chorus::server::ipi_input_thermal_energy_ev(
+              scratch.write("au.xml", ipi_input("<temperature>1e-3</temperature>"))) ==
           Approx(1e-3 * chorus::units::hartree_in_ev).epsilon(1e-15));
     CHECK(chorus::server::ipi_input_thermal_energy_ev(
               scratch.write("au2.xml", ipi_input("<temperature units='atomic_unit'>1e-3</temperature>"))) ==
@@ -181,16 +185,19 @@ TEST_CASE("--input: the ensemble temperature with i-PI's units", "[reweight_inpu
                       Catch::Contains("celsius"));
     CHECK_THROWS_WITH(chorus::server::ipi_input_thermal_energy_ev(scratch.write("none.xml", ipi_input(""))),
                       Catch::Contains("<temperature>"));
-    CHECK_THROWS_WITH(chorus::server::ipi_input_thermal_energy_ev(scratch.write("bad.xml", "<simulation><system>")),
-                      Catch::Contains("not well-formed XML"));
+    CHECK_THROWS_WITH(
+        chorus::server::ipi_input_thermal_energy_ev(scratch.write("bad.xml", "<simulation><system>")),
+        Catch::Contains("not well-formed XML"));
     CHECK_THROWS_AS(chorus::server::ipi_input_thermal_energy_ev("/nonexistent/input.xml"), chorus::IoError);
 }
 
-TEST_CASE("chorus reweight --ipi-extras --input: kT from the input, potentials bead-averaged", "[reweight_inputs]") {
+TEST_CASE("chorus reweight --ipi-extras --input: kT from the input, potentials bead-averaged",
+          "[reweight_inputs]") {
     const auto directory = chorus::test::data_path("reweight/ipi-extras");
     chorus::server::ReweightSettings settings;
     for (int bead = 0; bead < 4; ++bead) {
-        settings.ipi_extras_paths.push_back((directory / ("sim.committee_pot_" + std::to_string(bead))).string());
+        settings.ipi_extras_paths.push_back(
+            (directory / ("sim.committee_pot_" + std::to_string(bead))).string());
     }
     settings.ipi_input_path = (directory / "input.xml").string();
     settings.json_path = "-";

@@ -3,17 +3,17 @@
 // directly.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <atomic>
 #include <filesystem>
 #include <future>
 #include <thread>
-#include <unistd.h>
 
+#include <oneapi/tbb/task_arena.h>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <nlohmann/json.hpp>
-#include <oneapi/tbb/task_arena.h>
 
 #include "argon_box.hpp"
 #include "chorus/engine/units.hpp"
@@ -137,7 +137,8 @@ void check_answer(const chorus::protocol::ForceResult& answer, const chorus::eng
         CHECK(energy_from_wire(extras["committee_pot"][k].get<double>()) ==
               Approx(direct.member_energies[static_cast<Eigen::Index>(k)]).epsilon(1e-13));
         const auto member_forces = forces_from_wire(extras["committee_force"][k].get<std::vector<double>>());
-        CHECK((member_forces - direct.member_forces[k]).norm() < 1e-12 * (1.0 + direct.member_forces[k].norm()));
+        CHECK((member_forces - direct.member_forces[k]).norm() <
+              1e-12 * (1.0 + direct.member_forces[k].norm()));
     }
     CHECK(energy_from_wire(extras["committee_uncertainty"].get<double>()) ==
           Approx(direct.energy_spread()).epsilon(1e-12));
@@ -257,7 +258,8 @@ TEST_CASE("after a protocol error the session closes that connection and reconne
     CHECK(server->status() == Header::need_init);
     server->send_init(0, "");
     const auto positions = molecule();
-    check_answer(server->compute(posdata({positions}, Eigen::Matrix3d::Zero())).results[0], model, positions, 0);
+    check_answer(server->compute(posdata({positions}, Eigen::Matrix3d::Zero())).results[0], model, positions,
+                 0);
     server->send_exit();
     CHECK(session.outcome() == SessionOutcome::exited);
 }
@@ -347,7 +349,8 @@ TEST_CASE("a session works over TCP, periodic cell included", "[server][session]
 
 TEST_CASE("a Lennard-Jones argon committee through a session matches the model evaluated directly",
           "[server][session]") {
-    const chorus::models::LennardJonesCommittee model({{0.0104, 3.40}, {0.0100, 3.42}, {0.0108, 3.38}}, 8.5, 1.5);
+    const chorus::models::LennardJonesCommittee model({{0.0104, 3.40}, {0.0100, 3.42}, {0.0108, 3.38}}, 8.5,
+                                                      1.5);
     auto server = IpiTestServer::listen_unix(socket_path());
     RunningSession session(settings_for(server->address()), model);
 

@@ -29,8 +29,8 @@ TEST_CASE("a pattern repeats over the atoms; the atom count must be a multiple",
     CHECK(expand_species_pattern(water, 6) == std::vector<int>{8, 1, 1, 8, 1, 1});
     CHECK(expand_species_pattern(std::vector<int>{0}, 3) == std::vector<int>{0, 0, 0});
     CHECK_THROWS_AS(expand_species_pattern(water, 7), InputError);
-    CHECK_THROWS_WITH(expand_species_pattern(water, 7), Contains("7 atoms") && Contains("3 species") &&
-                                                             Contains("O, H, H"));
+    CHECK_THROWS_WITH(expand_species_pattern(water, 7),
+                      Contains("7 atoms") && Contains("3 species") && Contains("O, H, H"));
 }
 
 TEST_CASE("the pattern is checked against the model's species at start-up", "[server][species]") {

@@ -46,7 +46,8 @@ TEST_CASE("positions: atom-major Bohr on the wire, 3×N Å in the engine", "[ser
     }
 }
 
-TEST_CASE("energy, forces and virial go out in Hartree, Hartree/Bohr and Hartree, row-major", "[server][wire]") {
+TEST_CASE("energy, forces and virial go out in Hartree, Hartree/Bohr and Hartree, row-major",
+          "[server][wire]") {
     CHECK(energy_to_wire(27.211386245988) == Approx(1.0).epsilon(1e-15));
     CHECK(energy_from_wire(energy_to_wire(-3.25)) == Approx(-3.25).epsilon(1e-15));
 

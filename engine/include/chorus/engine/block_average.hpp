@@ -18,9 +18,10 @@ namespace chorus::engine {
 struct BlockingLevel {
     std::size_t block_size = 1;
     std::size_t blocks = 0;
-    double standard_error = 0.0;         // sqrt(var_ddof1(block means) / blocks)
-    double standard_error_spread = 0.0;  // its own statistical uncertainty, standard_error / sqrt(2 (blocks − 1))
-    double lag1_correlation = 0.0;       // of neighbouring block means
+    double standard_error = 0.0;  // sqrt(var_ddof1(block means) / blocks)
+    double standard_error_spread =
+        0.0;  // its own statistical uncertainty, standard_error / sqrt(2 (blocks − 1))
+    double lag1_correlation = 0.0;  // of neighbouring block means
 };
 
 struct BlockAverage {

@@ -54,10 +54,10 @@ inline constexpr double clamped_calibration_alpha = 0.01;
 
 struct CalibrationReport {
     std::size_t members = 0;
-    double mean_squared_z = 0.0;  // ⟨r²/σ²⟩ over samples with σ > 0, before calibration
-    double alpha_squared = 0.0;   // the raw maximum-likelihood value, possibly ≤ 0
-    double alpha = 1.0;           // √alpha_squared, or clamped_calibration_alpha when clamped
-    bool clamped = false;         // α² ≤ 0: the spread is far larger than the errors; warn
+    double mean_squared_z = 0.0;   // ⟨r²/σ²⟩ over samples with σ > 0, before calibration
+    double alpha_squared = 0.0;    // the raw maximum-likelihood value, possibly ≤ 0
+    double alpha = 1.0;            // √alpha_squared, or clamped_calibration_alpha when clamped
+    bool clamped = false;          // α² ≤ 0: the spread is far larger than the errors; warn
     UncertaintyStatistics before;  // with the uncalibrated spreads σ
     UncertaintyStatistics after;   // with α σ
 };
@@ -68,8 +68,7 @@ struct CalibrationReport {
 // draws from the predictive distribution, so it needs M > 3 (E[1/σ²] diverges otherwise).
 // Throws InputError for M ≤ 3, for inputs uncertainty_statistics rejects, and when no sample has
 // σ > 0.
-CalibrationReport calibrate_alpha(std::span<const double> residuals,
-                                  std::span<const double> member_spreads, std::size_t members,
-                                  std::size_t bins = 10);
+CalibrationReport calibrate_alpha(std::span<const double> residuals, std::span<const double> member_spreads,
+                                  std::size_t members, std::size_t bins = 10);
 
 }  // namespace chorus::engine

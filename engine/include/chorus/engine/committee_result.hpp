@@ -12,9 +12,9 @@ namespace chorus::engine {
 struct ComputeRequest {
     bool forces = true;
     bool virial = true;
-    bool member_forces = false;   // per-member forces (one adjoint pass each for linear models)
-    bool member_virials = false;  // per-member virials
-    bool atomic_energies = false; // per-atom energies of every member (committee logs); costs N × M memory
+    bool member_forces = false;    // per-member forces (one adjoint pass each for linear models)
+    bool member_virials = false;   // per-member virials
+    bool atomic_energies = false;  // per-atom energies of every member (committee logs); costs N × M memory
 };
 
 struct CommitteeResult {
@@ -24,9 +24,9 @@ struct CommitteeResult {
     Eigen::Matrix3Xd forces;
     Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();
 
-    Eigen::VectorXd member_energies;               // M, always
-    std::vector<Eigen::Matrix3Xd> member_forces;   // M when requested, else empty
-    std::vector<Eigen::Matrix3d> member_virials;   // M when requested, else empty
+    Eigen::VectorXd member_energies;              // M, always
+    std::vector<Eigen::Matrix3Xd> member_forces;  // M when requested, else empty
+    std::vector<Eigen::Matrix3d> member_virials;  // M when requested, else empty
     // N × M per-atom energies e_ik with Σ_i e_ik = member_energies[k], when requested. reset() fills
     // it with NaN, so a model that cannot split its energy into atoms leaves it NaN rather than a
     // plausible-looking zero; models that can overwrite every entry.
@@ -47,8 +47,8 @@ struct CommitteeResult {
     // empty when per-atom energies were not requested).
     Eigen::VectorXd atomic_energy_spread() const;
 
-    // Calibrates the committee: y_k ← ȳ + α (y_k − ȳ) for energies, per-atom energies, forces and virials alike, so
-    // each member's forces stay minus the gradient of its energy. The mean is unchanged.
+    // Calibrates the committee: y_k ← ȳ + α (y_k − ȳ) for energies, per-atom energies, forces and virials
+    // alike, so each member's forces stay minus the gradient of its energy. The mean is unchanged.
     void apply_calibration(double alpha);
 };
 

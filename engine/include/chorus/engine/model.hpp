@@ -34,7 +34,8 @@ public:
 
 protected:
     // Uncalibrated member predictions plus their mean.
-    virtual void compute(const System& system, const ComputeRequest& request, CommitteeResult& result) const = 0;
+    virtual void compute(const System& system, const ComputeRequest& request,
+                         CommitteeResult& result) const = 0;
 };
 
 }  // namespace chorus::engine

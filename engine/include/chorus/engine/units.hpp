@@ -17,8 +17,12 @@ constexpr double bohr_to_angstrom(double x) { return x * bohr_in_angstrom; }
 constexpr double angstrom_to_bohr(double x) { return x / bohr_in_angstrom; }
 constexpr double hartree_to_ev(double e) { return e * hartree_in_ev; }
 constexpr double ev_to_hartree(double e) { return e / hartree_in_ev; }
-constexpr double ev_per_angstrom_to_hartree_per_bohr(double f) { return f / hartree_per_bohr_in_ev_per_angstrom; }
-constexpr double hartree_per_bohr_to_ev_per_angstrom(double f) { return f * hartree_per_bohr_in_ev_per_angstrom; }
+constexpr double ev_per_angstrom_to_hartree_per_bohr(double f) {
+    return f / hartree_per_bohr_in_ev_per_angstrom;
+}
+constexpr double hartree_per_bohr_to_ev_per_angstrom(double f) {
+    return f * hartree_per_bohr_in_ev_per_angstrom;
+}
 constexpr double kelvin_to_ev(double t) { return t * boltzmann_ev_per_kelvin; }
 
 }  // namespace chorus::units

@@ -43,9 +43,10 @@ namespace chorus::models {
 // The parameters of a linear committee, as training produces them and model files store them.
 struct LinearCommitteeParameters {
     features::FeatureSettings features;
-    // Member k: baselines.col(k) (S, eV per atom of each species) and weights[k] (S × F, row = species channel).
-    Eigen::MatrixXd baselines;                 // S × M
-    std::vector<Eigen::MatrixXd> weights;      // M entries of S × F
+    // Member k: baselines.col(k) (S, eV per atom of each species) and weights[k] (S × F, row = species
+    // channel).
+    Eigen::MatrixXd baselines;             // S × M
+    std::vector<Eigen::MatrixXd> weights;  // M entries of S × F
     double alpha = 1.0;
     nlohmann::json training = nlohmann::json::object();  // metadata, stored verbatim
 };
@@ -79,8 +80,8 @@ private:
 
     LinearCommitteeParameters parameters_;
     features::FeatureCalculator calculator_;
-    Eigen::MatrixXd mean_weights_;          // S × F
-    Eigen::MatrixXd stacked_weights_;       // (S·F) × M, column k = member k's weights, channel major
+    Eigen::MatrixXd mean_weights_;     // S × F
+    Eigen::MatrixXd stacked_weights_;  // (S·F) × M, column k = member k's weights, channel major
     mutable std::mutex pool_mutex_;
     mutable std::vector<std::unique_ptr<Scratch>> pool_;
 };
@@ -94,7 +95,8 @@ void save_linear_committee(const LinearCommitteeParameters& parameters, const st
 LinearCommitteeParameters linear_committee_parameters_from_json(const nlohmann::json& document,
                                                                 std::string_view origin);
 // The registry's factory for kind "linear-committee".
-std::unique_ptr<engine::Model> linear_committee_from_json(const nlohmann::json& document, std::string_view origin);
+std::unique_ptr<engine::Model> linear_committee_from_json(const nlohmann::json& document,
+                                                          std::string_view origin);
 
 // SHA-256 of the canonical serialisation of `document` without its "checksum" key.
 std::string linear_committee_checksum(const nlohmann::json& document);

@@ -1,7 +1,7 @@
 // Forces and virials of the feature adjoint against finite differences of the energy of a random
 // linear model, the forward-mode design matrix against the adjoint, and thread-count independence.
-#include <catch2/catch.hpp>
 #include <tbb/global_control.h>
+#include <catch2/catch.hpp>
 
 #include "chorus/error.hpp"
 #include "feature_test_support.hpp"
@@ -84,10 +84,13 @@ TEST_CASE("ν = 3 adjoint forces and virial match finite differences", "[feature
 
 TEST_CASE("[1←1] adjoint forces and virial match finite differences", "[features][gradients]") {
     SECTION("cluster") { check_forces_and_virial(only_message_passing(), random_cluster(14, 7), 15); }
-    SECTION("small periodic cell") { check_forces_and_virial(only_message_passing(), random_periodic(7, 8), 16); }
+    SECTION("small periodic cell") {
+        check_forces_and_virial(only_message_passing(), random_periodic(7, 8), 16);
+    }
 }
 
-TEST_CASE("all orders together: adjoint forces and virial match finite differences", "[features][gradients]") {
+TEST_CASE("all orders together: adjoint forces and virial match finite differences",
+          "[features][gradients]") {
     check_forces_and_virial(all_orders(), random_periodic(6, 9), 17);
 }
 
@@ -134,11 +137,13 @@ TEST_CASE("the design matrix reproduces the adjoint for random weights", "[featu
             const double energy = calculator.compute_linear(system, workspace, w, forces, virial);
             CHECK(design.energy.dot(stacked) == Approx(energy).epsilon(1e-12));
             const Eigen::VectorXd design_forces = design.forces * stacked;
-            CHECK(relative_difference(Eigen::Map<const Eigen::Matrix3Xd>(design_forces.data(), 3, forces.cols()), forces) <
+            CHECK(relative_difference(
+                      Eigen::Map<const Eigen::Matrix3Xd>(design_forces.data(), 3, forces.cols()), forces) <
                   1e-10);
             const Eigen::VectorXd design_virial = design.virial * stacked;
-            CHECK(relative_difference(Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>>(design_virial.data()),
-                                      virial) < 1e-10);
+            CHECK(relative_difference(
+                      Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>>(design_virial.data()),
+                      virial) < 1e-10);
         }
     }
 }
@@ -148,7 +153,8 @@ TEST_CASE("features, forces and virials do not depend on the number of threads",
     const System system = random_cluster(30, 51);
     const Eigen::MatrixXd w = random_weights(calculator, 52);
     auto run = [&](int threads, FeatureMatrix& x, Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial) {
-        const tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+        const tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                        static_cast<std::size_t>(threads));
         auto workspace = calculator.workspace();
         return calculator.compute_linear(system, workspace, w, forces, virial, &x);
     };

@@ -59,7 +59,8 @@ TEST_CASE("feature names are stable, documented strings in feature order", "[fea
     CHECK(names[3] == "nu1:H:n=0");
     CHECK(names[6] == "ps:O-O:n1=0:n2=0:l=0");
     CHECK(names[7] == "ps:O-O:n1=0:n2=1:l=0");
-    CHECK(std::count_if(names.begin(), names.end(), [](const auto& n) { return n.rfind("ps:H-O", 0) == 0; }) == 0);
+    CHECK(std::count_if(names.begin(), names.end(),
+                        [](const auto& n) { return n.rfind("ps:H-O", 0) == 0; }) == 0);
     // ν = 2: per (a ≤ b, l): 4·5/2 for a = b, 16 for a ≠ b; 5 values of l
     CHECK(std::count_if(names.begin(), names.end(), [](const auto& n) { return n.rfind("ps:", 0) == 0; }) ==
           5 * (10 + 16 + 10));
@@ -70,7 +71,8 @@ TEST_CASE("feature names are stable, documented strings in feature order", "[fea
     settings.nu2_species_pairs = {{1, 8}, {1, 1}};
     const auto selected = feature_names(settings);
     CHECK(names.size() - selected.size() == 5 * 10);
-    CHECK(std::none_of(selected.begin(), selected.end(), [](const auto& n) { return n.rfind("ps:O-O", 0) == 0; }));
+    CHECK(std::none_of(selected.begin(), selected.end(),
+                       [](const auto& n) { return n.rfind("ps:O-O", 0) == 0; }));
     CHECK(equivariant_feature_names(settings, 1).front() == "ls:λ=1:O-O:n1=0:n2=0:l1=0:l2=1");
 }
 
@@ -84,10 +86,12 @@ TEST_CASE("feature settings reject bad values key by key", "[features][settings]
     CHECK_THAT(error_of(with("/cutoff", "5")), Catch::Contains("must be a number"));
     CHECK_THAT(error_of(with("/nu2/l_max", 40)), Catch::Contains("nu2.l_max") && Catch::Contains("40"));
     CHECK_THAT(error_of(with("/nu2/n_max", 2.5)), Catch::Contains("nu2.n_max") && Catch::Contains("integer"));
-    CHECK_THAT(error_of(with("/nu3/lmax", 2)), Catch::Contains("nu3.lmax") && Catch::Contains("not a known key"));
+    CHECK_THAT(error_of(with("/nu3/lmax", 2)),
+               Catch::Contains("nu3.lmax") && Catch::Contains("not a known key"));
     CHECK_THAT(error_of(with("/species", json::array({1, 1}))), Catch::Contains("twice"));
     CHECK_THAT(error_of(with("/species", json::array({1, 200}))), Catch::Contains("200"));
-    CHECK_THAT(error_of(with("/nu2/species_pairs", json::array({json::array({1, 6})}))), Catch::Contains("6"));
+    CHECK_THAT(error_of(with("/nu2/species_pairs", json::array({json::array({1, 6})}))),
+               Catch::Contains("6"));
     CHECK_THAT(error_of(with("/cutoff_function/width", 6.0)), Catch::Contains("width"));
     CHECK_THAT(error_of(with("/cutoff_function/type", "gaussian")), Catch::Contains("cosine"));
     CHECK_THAT(error_of(with("/lambda_soap/lambdas", json::array({7}))), Catch::Contains("λ = 7"));

@@ -98,7 +98,8 @@ TEST_CASE("invariants do not change under rotations", "[features][symmetry]") {
         const FeatureMatrix reference = features_of(calculator, system);
         for (int trial = 0; trial < 3; ++trial) {
             const Eigen::Matrix3d rotation = random_rotation(engine);
-            CHECK(columnwise_relative(features_of(calculator, transformed(system, rotation)), reference) < 1e-12);
+            CHECK(columnwise_relative(features_of(calculator, transformed(system, rotation)), reference) <
+                  1e-12);
         }
         // inversion is a symmetry too: only σ = +1 invariants are kept
         CHECK(columnwise_relative(features_of(calculator, transformed(system, -Eigen::Matrix3d::Identity())),
@@ -130,7 +131,8 @@ TEST_CASE("λ-SOAP blocks rotate with Wigner-D", "[features][symmetry]") {
     }
 }
 
-TEST_CASE("swapping atoms of the same species permutes the features and nothing else", "[features][symmetry]") {
+TEST_CASE("swapping atoms of the same species permutes the features and nothing else",
+          "[features][symmetry]") {
     const FeatureCalculator calculator(all_orders());
     for (const System& system : {random_cluster(15, 7), random_periodic(7, 8)}) {
         const FeatureMatrix reference = features_of(calculator, system);
@@ -145,7 +147,8 @@ TEST_CASE("swapping atoms of the same species permutes the features and nothing 
     }
 }
 
-TEST_CASE("the ν = 2 power spectrum obeys the addition theorem, directly and through CG", "[features][symmetry]") {
+TEST_CASE("the ν = 2 power spectrum obeys the addition theorem, directly and through CG",
+          "[features][symmetry]") {
     const auto settings = all_orders();
     const FeatureCalculator calculator(settings);
     const System system = random_cluster(14, 9);
@@ -155,10 +158,11 @@ TEST_CASE("the ν = 2 power spectrum obeys the addition theorem, directly and th
     const auto cg_names = features::equivariant_feature_names(settings, 0);
 
     // The same splines the calculator uses (same settings → same tables).
-    const features::LaplacianEigenstateBasis basis(
-        {.cutoff = settings.cutoff, .max_angular = settings.density_l_max(), .max_radial = settings.density_n_max()});
-    const features::SplinedRadialBasis radial(basis, features::CosineCutoff(settings.cutoff, settings.cutoff_width),
-                                              settings.spline_accuracy);
+    const features::LaplacianEigenstateBasis basis({.cutoff = settings.cutoff,
+                                                    .max_angular = settings.density_l_max(),
+                                                    .max_radial = settings.density_n_max()});
+    const features::SplinedRadialBasis radial(
+        basis, features::CosineCutoff(settings.cutoff, settings.cutoff_width), settings.spline_accuracy);
     std::vector<double> gi(radial.size()), gj(radial.size()), unused(radial.size());
 
     double worst_direct = 0.0, worst_cg = 0.0, largest = 0.0;
@@ -179,14 +183,17 @@ TEST_CASE("the ν = 2 power spectrum obeys the addition theorem, directly and th
                 radial.compute(rj.norm(), gi, unused);
                 radial.compute(rk.norm(), gj, unused);
                 const double cosine = std::clamp(rj.dot(rk) / (rj.norm() * rk.norm()), -1.0, 1.0);
-                const std::string a(chorus::engine::element_symbol(system.atomic_numbers()[static_cast<std::size_t>(j)]));
-                const std::string b(chorus::engine::element_symbol(system.atomic_numbers()[static_cast<std::size_t>(k)]));
+                const std::string a(
+                    chorus::engine::element_symbol(system.atomic_numbers()[static_cast<std::size_t>(j)]));
+                const std::string b(
+                    chorus::engine::element_symbol(system.atomic_numbers()[static_cast<std::size_t>(k)]));
                 for (int l = 0; l <= settings.nu2->l_max; ++l) {
-                    const double angular = (2 * l + 1) / (4 * std::numbers::pi) * std::legendre(static_cast<unsigned>(l), cosine);
+                    const double angular = (2 * l + 1) / (4 * std::numbers::pi) *
+                                           std::legendre(static_cast<unsigned>(l), cosine);
                     for (int n1 = 0; n1 < settings.nu2->n_max; ++n1) {
                         for (int n2 = 0; n2 < settings.nu2->n_max; ++n2) {
-                            expected["ps:" + a + "-" + b + ":n1=" + std::to_string(n1) + ":n2=" + std::to_string(n2) +
-                                     ":l=" + std::to_string(l)] +=
+                            expected["ps:" + a + "-" + b + ":n1=" + std::to_string(n1) +
+                                     ":n2=" + std::to_string(n2) + ":l=" + std::to_string(l)] +=
                                 gi[radial.offset(l) + static_cast<std::size_t>(n1)] *
                                 gj[radial.offset(l) + static_cast<std::size_t>(n2)] * angular;
                         }
@@ -211,7 +218,8 @@ TEST_CASE("the ν = 2 power spectrum obeys the addition theorem, directly and th
             const std::string ps = "ps:" + name.substr(name.find(':', 3) + 1, l_at - name.find(':', 3) - 1) +
                                    ":l=" + std::to_string(l);
             const double factor = (l % 2 == 0 ? 1.0 : -1.0) * std::sqrt(2.0 * l + 1.0);
-            worst_cg = std::max(worst_cg, std::abs(factor * cg_route(i, static_cast<Eigen::Index>(f)) - expected.at(ps)));
+            worst_cg = std::max(
+                worst_cg, std::abs(factor * cg_route(i, static_cast<Eigen::Index>(f)) - expected.at(ps)));
         }
     }
     CHECK(compared > 100);

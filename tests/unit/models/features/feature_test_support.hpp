@@ -61,7 +61,8 @@ inline FeatureSettings only_message_passing() {
 }
 
 // Atoms at least `closest` apart, uniformly in a box of edge `box` (Å).
-inline Eigen::Matrix3Xd random_positions(std::size_t count, double box, double closest, std::mt19937_64& engine) {
+inline Eigen::Matrix3Xd random_positions(std::size_t count, double box, double closest,
+                                         std::mt19937_64& engine) {
     std::uniform_real_distribution<double> uniform(0.0, box);
     Eigen::Matrix3Xd positions(3, static_cast<Eigen::Index>(count));
     std::size_t placed = 0;
@@ -89,7 +90,8 @@ inline std::vector<int> water_species(std::size_t count) {
 // A non-periodic cluster, dense enough that most atoms see several neighbours within r_c.
 inline System random_cluster(std::size_t count, unsigned seed) {
     std::mt19937_64 engine(seed);
-    return System(water_species(count), random_positions(count, 4.5, 0.9, engine), Eigen::Matrix3d::Zero(), false);
+    return System(water_species(count), random_positions(count, 4.5, 0.9, engine), Eigen::Matrix3d::Zero(),
+                  false);
 }
 
 // A small triclinic cell (edges ≈ 4 Å < 2 r_c): atoms see their own periodic images.
@@ -142,7 +144,8 @@ inline System with_positions(const System& system, const Eigen::Matrix3Xd& posit
 inline Eigen::MatrixXd random_weights(const FeatureCalculator& calculator, unsigned seed) {
     std::mt19937_64 engine(seed);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-    Eigen::MatrixXd w(static_cast<Eigen::Index>(calculator.species()), static_cast<Eigen::Index>(calculator.size()));
+    Eigen::MatrixXd w(static_cast<Eigen::Index>(calculator.species()),
+                      static_cast<Eigen::Index>(calculator.size()));
     for (Eigen::Index i = 0; i < w.size(); ++i) {
         w.data()[i] = uniform(engine);
     }
@@ -150,7 +153,8 @@ inline Eigen::MatrixXd random_weights(const FeatureCalculator& calculator, unsig
 }
 
 // The random linear model, evaluated independently of compute_linear: from compute() alone.
-inline double linear_energy(const FeatureCalculator& calculator, const System& system, const Eigen::MatrixXd& w) {
+inline double linear_energy(const FeatureCalculator& calculator, const System& system,
+                            const Eigen::MatrixXd& w) {
     auto workspace = calculator.workspace();
     FeatureMatrix x;
     calculator.compute(system, workspace, x);

@@ -91,7 +91,8 @@ TEST_CASE("each member is the ridge fit on exactly its own structures", "[traini
 
 TEST_CASE("noiseless data: every member recovers the exact weights", "[training]") {
     const LinearProblem problem = linear_problem({.structures = 24, .baselines = 2, .features = 6}, 13u);
-    const CommitteeNormalEquations equations = accumulate(problem, {.members = 5, .fraction = 0.5, .seed = 1});
+    const CommitteeNormalEquations equations =
+        accumulate(problem, {.members = 5, .fraction = 0.5, .seed = 1});
     RegularisationLayout layout{.baseline_columns = 2};
     layout.baseline_lambda = 1e-16;
     const auto committee = solve_committee(equations, layout, 1e-16);
@@ -102,7 +103,8 @@ TEST_CASE("noiseless data: every member recovers the exact weights", "[training]
 }
 
 TEST_CASE("train, select λ, fit a committee, calibrate: the whole chain", "[training]") {
-    const chorus::test::LinearProblemShape shape{.structures = 60, .baselines = 2, .features = 30, .noise = 2.0};
+    const chorus::test::LinearProblemShape shape{
+        .structures = 60, .baselines = 2, .features = 30, .noise = 2.0};
     const LinearProblem training = linear_problem(shape, 61u);
     LinearProblem validation = linear_problem(shape, 62u);
     for (auto& s : validation.structures) {

@@ -21,7 +21,8 @@ double relative_difference(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
 }  // namespace
 
 TEST_CASE("streamed normal equations equal the one-shot dense products", "[training]") {
-    const auto problem = linear_problem({.structures = 25, .baselines = 3, .features = 11, .noise = 0.3}, 11u);
+    const auto problem =
+        linear_problem({.structures = 25, .baselines = 3, .features = 11, .noise = 0.3}, 11u);
     NormalEquations streamed(14);
     for (const auto& s : problem.structures) {
         streamed.add_rows(s.design, s.targets, s.weights);

@@ -36,8 +36,7 @@ double relative_error(const Eigen::VectorXd& value, const Eigen::VectorXd& truth
 }  // namespace
 
 TEST_CASE("noiseless linear data: the weights are recovered to rounding", "[training]") {
-    const LinearProblem problem =
-        linear_problem({.structures = 30, .baselines = 3, .features = 12}, 101u);
+    const LinearProblem problem = linear_problem({.structures = 30, .baselines = 3, .features = 12}, 101u);
     const NormalEquations equations = accumulate(problem.structures);
     RegularisationLayout layout{.baseline_columns = 3};
     // The default baseline ridge (1e-10 relative) would bias the baselines by about that much;
@@ -59,9 +58,8 @@ TEST_CASE("streamed ridge equals the one-shot dense solution by QR", "[training]
     for (const double lambda : {1e-6, 1e-2, 1.0}) {
         CAPTURE(lambda);
         const auto solution = solve_ridge(equations, layout, lambda);
-        const Eigen::VectorXd reference =
-            chorus::test::ridge_by_qr(chorus::test::stacked(problem.structures),
-                                      ridge_penalty(equations, layout, lambda));
+        const Eigen::VectorXd reference = chorus::test::ridge_by_qr(chorus::test::stacked(problem.structures),
+                                                                    ridge_penalty(equations, layout, lambda));
         CHECK(relative_error(solution.weights, reference) < 1e-11);
     }
 }
@@ -153,7 +151,8 @@ TEST_CASE("water-like baselines: collinear species columns still solve", "[train
     CHECK(solution.weights.tail(6).isApprox(problem.truth.tail(6), 1e-9));
 
     // Selection eliminates the same baselines through a Schur complement: it must agree.
-    const auto selection = select_regulariser(equations, equations, layout, {.smallest = 1e-14, .largest = 1e-14, .points = 1});
+    const auto selection =
+        select_regulariser(equations, equations, layout, {.smallest = 1e-14, .largest = 1e-14, .points = 1});
     CHECK(selection.validation_loss < 1e-13 * equations.target_norm() / equations.weight_sum());
 }
 
@@ -189,7 +188,8 @@ TEST_CASE("bad regularisation settings are refused with the offending value", "[
         solve_ridge(equations, {.baseline_columns = 1, .block_ends = {3, 5}, .block_lambdas = {1.0}}, 1.0),
         Contains("1 block λ values for 2"));
     CHECK_THROWS_WITH(
-        solve_ridge(equations, {.baseline_columns = 1, .block_ends = {3, 5}, .block_lambdas = {1.0, 0.0}}, 1.0),
+        solve_ridge(equations, {.baseline_columns = 1, .block_ends = {3, 5}, .block_lambdas = {1.0, 0.0}},
+                    1.0),
         Contains("must be positive"));
     CHECK_THROWS_AS(select_regulariser(equations, equations, {}, {.smallest = 0.0}), chorus::InputError);
     CHECK_THROWS_AS(select_regulariser(equations, NormalEquations(3), {}, {}), chorus::InputError);

@@ -6,9 +6,9 @@
 #include <random>
 #include <set>
 
+#include <oneapi/tbb/global_control.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <oneapi/tbb/global_control.h>
 
 #include "../linear_committee_support.hpp"
 #include "chorus/error.hpp"
@@ -59,7 +59,8 @@ TEST_CASE("training recovers a linear model of its own features to machine preci
     const TrainingResult result = train_linear_committee(frames, split, settings);
 
     const auto& report = result.report;
-    INFO("test force RMSE " << *report.test.force_rmse << ", energy RMSE/atom " << *report.test.energy_rmse_per_atom);
+    INFO("test force RMSE " << *report.test.force_rmse << ", energy RMSE/atom "
+                            << *report.test.energy_rmse_per_atom);
     // The labels are exactly representable: what is left is rounding and the tiny ridge.
     CHECK(*report.test.force_rmse < 1e-5 * *report.test.force_reference_std);
     CHECK(*report.test.energy_rmse_per_atom < 1e-8);
@@ -87,7 +88,8 @@ TEST_CASE("training recovers a linear model of its own features to machine preci
     }
 }
 
-TEST_CASE("training with noise: committee members differ and alpha calibrates their spread", "[training][train]") {
+TEST_CASE("training with noise: committee members differ and alpha calibrates their spread",
+          "[training][train]") {
     auto frames = synthetic_frames(30, 5);
     std::mt19937_64 engine(99);
     std::normal_distribution<double> noise(0.0, 0.02);
@@ -127,12 +129,13 @@ TEST_CASE("training is deterministic for a seed (bit for bit with one thread)", 
     CHECK(first.parameters.alpha == second.parameters.alpha);
 }
 
-TEST_CASE("the split draws test then validation frames within each group, reproducibly", "[training][split]") {
+TEST_CASE("the split draws test then validation frames within each group, reproducibly",
+          "[training][split]") {
     const auto frames = synthetic_frames(40, 1);  // groups: 14 "hot", 26 "cold"
     const SplitSettings settings{.test_fraction = 0.2, .validation_fraction = 0.25, .group_key = "source"};
     const DataSplit split = split_frames(frames, settings, 7);
-    CHECK(split.test.size() == 3 + 5);              // round(0.2·14) + round(0.2·26)
-    CHECK(split.validation.size() == 3 + 5);        // round(0.25·11) + round(0.25·21)
+    CHECK(split.test.size() == 3 + 5);        // round(0.2·14) + round(0.2·26)
+    CHECK(split.validation.size() == 3 + 5);  // round(0.25·11) + round(0.25·21)
     CHECK(split.train.size() == 40 - 16);
     std::set<std::size_t> all(split.train.begin(), split.train.end());
     all.insert(split.validation.begin(), split.validation.end());
@@ -156,7 +159,8 @@ TEST_CASE("training settings JSON: defaults, overrides and clear errors", "[trai
     CHECK(defaults.members == 8);
 
     const auto parsed = train_settings_from_json(
-        nlohmann::json::parse(R"({"committee": {"members": 6}, "features": {"cutoff": 4.0, "nu1": {"n_max": 4}},
+        nlohmann::json::parse(
+            R"({"committee": {"members": 6}, "features": {"cutoff": 4.0, "nu1": {"n_max": 4}},
                                   "regulariser": {"order_lambdas": {"nu1": 0.1}}})"),
         "train.json");
     CHECK(parsed.members == 6);
@@ -169,8 +173,10 @@ TEST_CASE("training settings JSON: defaults, overrides and clear errors", "[trai
 
     CHECK_THROWS_WITH(train_settings_from_json(nlohmann::json::parse(R"({"comittee": {}})"), "train.json"),
                       Contains("train.json") && Contains("comittee") && Contains("accepted keys"));
-    CHECK_THROWS_WITH(train_settings_from_json(nlohmann::json::parse(R"({"committee": {"members": 2}})"), "t.json"),
-                      Contains("committee.members") && Contains("[4, 1024]"));
-    CHECK_THROWS_AS(train_settings_from_json(nlohmann::json::parse(R"({"calibrate_on": "virials"})"), "t.json"),
-                    chorus::ConfigError);
+    CHECK_THROWS_WITH(
+        train_settings_from_json(nlohmann::json::parse(R"({"committee": {"members": 2}})"), "t.json"),
+        Contains("committee.members") && Contains("[4, 1024]"));
+    CHECK_THROWS_AS(
+        train_settings_from_json(nlohmann::json::parse(R"({"calibrate_on": "virials"})"), "t.json"),
+        chorus::ConfigError);
 }

@@ -94,8 +94,9 @@ public:
 
     // The fused path for E = Σ_i w^{(a_i)} · X(i), weights S × F (row = species channel): returns E,
     // fills forces and virial, and the features too when `features` is not null.
-    double compute_linear(const engine::System& system, FeatureWorkspace& workspace, const Eigen::MatrixXd& weights,
-                          Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial, FeatureMatrix* features = nullptr) const;
+    double compute_linear(const engine::System& system, FeatureWorkspace& workspace,
+                          const Eigen::MatrixXd& weights, Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial,
+                          FeatureMatrix* features = nullptr) const;
 
     // Forward-mode training rows (StructureDesign). Dense: 3N × S·F doubles. Local orders go through
     // the product rule per pair; [1←1] columns are built by one adjoint pass each (slower, exact).

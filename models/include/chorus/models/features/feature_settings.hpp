@@ -21,11 +21,13 @@
 //   nu2  "ps:H-O:n1=2:n2=5:l=3"         p^{ab}_{n1 n2 l} = Σ_m c^a_{n1 lm} c^b_{n2 lm}      (pair, l, n1, n2)
 //        species pairs a ≤ b in the order of `species`; for a = b only n1 ≤ n2 (the rest repeat).
 //        Plain sum over m, no (−1)^l/√(2l+1): this is eq. 8 of science.md.
-//   nu3  "bs:H-H-O:n=0,1,3:l=1,1,2"     Σ C^{l3 m3}_{l1 m1; l2 m2} c^{a1}_{n1 l1 m1} c^{a2}_{n2 l2 m2} c^{a3}_{n3 l3 m3}
+//   nu3  "bs:H-H-O:n=0,1,3:l=1,1,2"     Σ C^{l3 m3}_{l1 m1; l2 m2} c^{a1}_{n1 l1 m1} c^{a2}_{n2 l2 m2}
+//   c^{a3}_{n3 l3 m3}
 //        l1 ≤ l2 ≤ l3, triangle, l1 + l2 + l3 even (proper invariants, σ = +1); factors with equal
 //        l are ordered by channel k = a·n_max + n (k1 ≤ k2 when l1 = l2, k2 ≤ k3 when l2 = l3),
 //        which lists every distinct triple product once. Loop order: (l1, l2, l3), k1, k2, k3.
-//   [1←1] "mp:O|H.O:n=0,1,2:l=1,0,1"    Σ_μ c^a_{n1 l1 μ}(i) Σ_{j∈e} Σ C^{l1 μ}_{l2 m2; l3 m3} c^b_{n2 l2 m2}(j) g_{n3 l3}(r_ij) Y_{l3 m3}(r̂_ij)
+//   [1←1] "mp:O|H.O:n=0,1,2:l=1,0,1"    Σ_μ c^a_{n1 l1 μ}(i) Σ_{j∈e} Σ C^{l1 μ}_{l2 m2; l3 m3} c^b_{n2 l2
+//   m2}(j) g_{n3 l3}(r_ij) Y_{l3 m3}(r̂_ij)
 //        named "mp:a|e.b": a the centre's density channel, e the species of the neighbour j, b the
 //        channel of j's density. l1 + l2 + l3 even, triangle. Loop order: a, e, b, (l1, l2, l3), n1, n2, n3.
 //
@@ -49,10 +51,10 @@ struct OrderTruncation {
 };
 
 struct FeatureSettings {
-    double cutoff = 5.0;         // r_c, Å
-    double cutoff_width = 0.5;   // width of the cosine switch, Å
+    double cutoff = 5.0;        // r_c, Å
+    double cutoff_width = 0.5;  // width of the cosine switch, Å
     double spline_accuracy = 1e-8;
-    std::vector<int> species;    // atomic numbers, distinct
+    std::vector<int> species;  // atomic numbers, distinct
 
     std::optional<int> nu1_n_max;                       // ν = 1 invariants
     std::optional<OrderTruncation> nu2;                 // power spectrum

@@ -37,7 +37,7 @@ public:
     auto gram() const { return gram_.selfadjointView<Eigen::Lower>(); }
     Eigen::VectorXd gram_diagonal() const { return gram_.diagonal(); }
     const Eigen::VectorXd& moment() const { return moment_; }  // AᵀWb
-    double target_norm() const { return target_norm_; }         // bᵀWb
+    double target_norm() const { return target_norm_; }        // bᵀWb
 
     // Weighted mean squared residual Σ w (b − A x)² / Σ w of the accumulated rows, evaluated as
     // (xᵀAᵀWAx − 2xᵀAᵀWb + bᵀWb)/Σw. Cancellation limits it to ~1e-16 · bᵀWb/Σw absolute, far

@@ -45,9 +45,9 @@ struct RegularisationLayout {
 // F · ε · λ_max are dropped (a minimum-norm solution in the scaled variables).
 struct SolveReport {
     bool used_fallback = false;
-    double condition_estimate = 0.0;  // of the scaled, regularised matrix (1-norm, LDLT estimate)
+    double condition_estimate = 0.0;      // of the scaled, regularised matrix (1-norm, LDLT estimate)
     std::size_t dropped_eigenvalues = 0;  // fallback only
-    double relative_residual = 0.0;   // ‖(AᵀWA + P)x − AᵀWb‖ / ‖AᵀWb‖
+    double relative_residual = 0.0;       // ‖(AᵀWA + P)x − AᵀWb‖ / ‖AᵀWb‖
     // One line for a log: what was solved, how, and whether the result can be trusted.
     std::string describe() const;
 };
@@ -94,8 +94,7 @@ struct RegulariserSelection {
 // solutions agree with solve_ridge at the same λ. Refit with solve_ridge (or solve_committee) at
 // the returned λ. Throws InputError for mismatched features, an empty grid or a non-positive
 // bound.
-RegulariserSelection select_regulariser(const NormalEquations& training,
-                                        const NormalEquations& validation,
+RegulariserSelection select_regulariser(const NormalEquations& training, const NormalEquations& validation,
                                         const RegularisationLayout& layout, const LambdaGrid& grid);
 
 }  // namespace chorus::models::training

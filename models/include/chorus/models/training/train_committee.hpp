@@ -28,8 +28,8 @@
 namespace chorus::models::training {
 
 struct TrainingReport {
-    std::size_t feature_count = 0;      // F (per species)
-    std::size_t weight_count = 0;       // S·F + S
+    std::size_t feature_count = 0;  // F (per species)
+    std::size_t weight_count = 0;   // S·F + S
     RegulariserSelection selection;
     engine::CalibrationReport calibration;  // on the validation set, before and after α
     ErrorSummary train;

@@ -4,11 +4,11 @@
 // the defaults below are what `chorus train` prints at start.
 //
 //   {
-//     "features":  {…FeatureSettings JSON (feature_settings.hpp); "species" may be omitted: taken from the data…},
-//     "committee": {"members": 8, "fraction": 0.5},
-//     "split":     {"test_fraction": 0.2, "validation_fraction": 0.2, "group_key": "source"},
-//     "expected_errors": {"energy_per_atom": 0.0005, "force": 0.03, "virial_per_atom": 0.005},
-//     "regulariser": {"smallest": 1e-10, "largest": 1.0, "points": 21,
+//     "features":  {…FeatureSettings JSON (feature_settings.hpp); "species" may be omitted: taken from the
+//     data…}, "committee": {"members": 8, "fraction": 0.5}, "split":     {"test_fraction": 0.2,
+//     "validation_fraction": 0.2, "group_key": "source"}, "expected_errors": {"energy_per_atom": 0.0005,
+//     "force": 0.03, "virial_per_atom": 0.005}, "regulariser": {"smallest": 1e-10, "largest": 1.0, "points":
+//     21,
 //                     "order_lambdas": {"nu1": 1.0, "ps": 1.0, "bs": 1.0, "mp": 1.0}},
 //     "calibrate_on": "forces"
 //   }

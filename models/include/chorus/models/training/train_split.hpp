@@ -28,6 +28,7 @@ struct DataSplit {
 };
 
 // Throws InputError when fractions are outside [0, 1) or nothing is left to train on.
-DataSplit split_frames(const std::vector<LabelledFrame>& frames, const SplitSettings& settings, std::uint64_t seed);
+DataSplit split_frames(const std::vector<LabelledFrame>& frames, const SplitSettings& settings,
+                       std::uint64_t seed);
 
 }  // namespace chorus::models::training
