@@ -81,6 +81,7 @@ private:
     void define_serve() {
         serve_app_ = app_.add_subcommand("serve", "connect to i-PI (or ASE) and answer force requests");
         serve_app_->add_option("--model", serve_.model_path, "model file")->required();
+        add_baseline_options(*serve_app_, serve_.baseline);
         serve_app_
             ->add_option("--connect", connect_,
                          "address of the i-PI server: unix:NAME (/tmp/ipi_NAME), unix:/path, tcp:HOST:PORT, "
@@ -214,6 +215,11 @@ private:
         train_app_->add_option("--out", train_.out_path, "model file to write")->required();
         train_app_->add_option("--seed", train_.seed, "seed of the split and the committee subsets");
         train_app_
+            ->add_option("--baseline", train_.baseline_path,
+                         "learn a correction to this model (labels minus its predictions); serve the result "
+                         "with --baseline")
+            ->check(CLI::ExistingFile);
+        train_app_
             ->add_option("--threads", train_.threads,
                          "threads (default: all cores; 1 is bit-for-bit reproducible)")
             ->check(CLI::Range(1, 4096));
@@ -222,6 +228,7 @@ private:
     void define_eval() {
         eval_app_ = app_.add_subcommand("eval", "errors and calibration of a model on labelled extxyz data");
         eval_app_->add_option("--model", eval_.model_path, "model file")->required();
+        add_baseline_options(*eval_app_, eval_.baseline);
         eval_app_->add_option("data", eval_.data_paths, "labelled extxyz files")
             ->required()
             ->check(CLI::ExistingFile);
@@ -233,6 +240,18 @@ private:
                 "--subset", eval_.subset,
                 "frames of the split recorded by `chorus train` for this file: train, validation, test, all")
             ->check(CLI::IsMember({"all", "train", "validation", "test"}));
+    }
+
+    static void add_baseline_options(CLI::App& command, BaselineOption& target) {
+        command
+            .add_option("--baseline", target.path,
+                        "the --model committee is a correction (train --baseline) to this model: use both")
+            ->check(CLI::ExistingFile);
+        command
+            .add_option("--baseline-uncertainty", target.uncertainty,
+                        "weighted baseline: uncertainty of the baseline, eV per structure (without it, "
+                        "baseline + correction in full)")
+            ->check(CLI::PositiveNumber);
     }
 
     static void add_log_level(CLI::App& command, std::string& target) {

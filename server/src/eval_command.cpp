@@ -165,7 +165,9 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
     if (settings.data_paths.empty()) {
         throw ConfigError("no data to evaluate; give one or more extxyz files");
     }
-    const std::unique_ptr<engine::Model> model = models::load_model(settings.model_path);
+    // The file's own model knows its training split; the evaluated one may add a baseline to it.
+    const std::shared_ptr<const engine::Model> file_model = models::load_model(settings.model_path);
+    const std::shared_ptr<const engine::Model> model = with_baseline(file_model, settings.baseline);
     fmt::print(out, "model: {} ({})\n", settings.model_path, model->description());
 
     std::vector<models::Frame> frames;
@@ -179,7 +181,7 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
                 selected.push_back(i);
             }
         } else {
-            selected = recorded_subset(*model, settings.subset, path, models::sha256_file_hex(path));
+            selected = recorded_subset(*file_model, settings.subset, path, models::sha256_file_hex(path));
         }
         for (const std::size_t i : selected) {
             if (i >= read.size()) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "baseline_option.hpp"
+
 namespace chorus::server {
 
 struct EvalCommandSettings {
@@ -17,6 +19,7 @@ struct EvalCommandSettings {
     // --subset train|validation|test|all: with a linear committee trained by `chorus train` on
     // this very file (matched by SHA-256), only the frames of that part of its recorded split.
     std::string subset = "all";
+    BaselineOption baseline;  // --baseline, --baseline-uncertainty
 };
 
 int run_eval(const EvalCommandSettings& settings, std::ostream& out);

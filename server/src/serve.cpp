@@ -76,7 +76,7 @@ void configure_logging(spdlog::level::level_enum level) {
 
 int run_serve(const ServeSettings& settings) {
     configure_logging(settings.log_level);
-    const auto model = models::load_model(settings.model_path);
+    const auto model = with_baseline(models::load_model(settings.model_path), settings.baseline);
     return run_serve(settings, *model);
 }
 

@@ -8,6 +8,7 @@
 #include <spdlog/common.h>
 
 #include "address.hpp"
+#include "baseline_option.hpp"
 #include "extras.hpp"
 #include "wire_conversion.hpp"
 
@@ -29,6 +30,7 @@ struct ServeSettings {
     spdlog::level::level_enum log_level = spdlog::level::info;
     std::optional<std::string> committee_log_path;  // --committee-log
     std::optional<double> temperature_kelvin;       // --temperature: recorded in the log's header
+    BaselineOption baseline;                        // --baseline, --baseline-uncertainty
 };
 
 // `chorus bench roundtrip`

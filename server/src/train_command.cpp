@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <ostream>
 #include <sstream>
 
@@ -14,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chorus/error.hpp"
+#include "chorus/models/baseline_labels.hpp"
+#include "chorus/models/model_file.hpp"
 #include "chorus/models/sha256.hpp"
 #include "chorus/models/training/train_committee.hpp"
 
@@ -156,6 +159,17 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
                CHORUS_VERSION, command.config_path ? "from " + *command.config_path : "defaults",
                to_json(settings).dump(2));
 
+    std::unique_ptr<engine::Model> baseline;
+    nlohmann::json baseline_record;
+    if (command.baseline_path) {
+        baseline = models::load_model(*command.baseline_path);
+        baseline_record = {{"path", *command.baseline_path},
+                           {"sha256", models::sha256_file_hex(*command.baseline_path)},
+                           {"description", baseline->description()}};
+        fmt::print(out, "baseline: {} ({}); the committee learns labels minus its predictions\n",
+                   *command.baseline_path, baseline->description());
+    }
+
     std::vector<training::LabelledFrame> frames;
     nlohmann::json data = nlohmann::json::array();
     for (std::size_t file = 0; file < command.data_paths.size(); ++file) {
@@ -164,6 +178,9 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
         const std::string hash = models::sha256_file_hex(path);
         fmt::print(out, "data: {} ({} frames, sha256 {})\n", path, read.size(), hash);
         data.push_back({{"path", path}, {"sha256", hash}, {"frames", read.size()}});
+        if (baseline) {
+            models::subtract_baseline(read, *baseline);
+        }
         for (std::size_t i = 0; i < read.size(); ++i) {
             frames.push_back({std::move(read[i]), file, i});
         }
@@ -206,6 +223,9 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
           {"validation", summary_json(report.validation)},
           {"test", summary_json(report.test)}}},
     };
+    if (baseline) {
+        result.parameters.training["baseline"] = baseline_record;
+    }
     models::save_linear_committee(result.parameters, command.out_path);
     print_summary(out, report);
     fmt::print(out, "wrote {}\n", command.out_path);

@@ -16,7 +16,9 @@ struct TrainCommandSettings {
     std::string out_path;                    // --out
     std::uint64_t seed = 0;                  // --seed
     int threads = 0;                         // --threads (0: all cores)
-    std::vector<std::string> command_line;   // recorded in the model file
+    // --baseline MODEL: learn the difference between the labels and this model's predictions.
+    std::optional<std::string> baseline_path;
+    std::vector<std::string> command_line;  // recorded in the model file
 };
 
 // Progress and the summary go to `out`. The date recorded in the model file is
