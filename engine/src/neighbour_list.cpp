@@ -12,6 +12,8 @@
 #include <cmath>
 #include <string>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 #include <Eigen/LU>
 
 #include "chorus/error.hpp"
@@ -156,24 +158,119 @@ BinGrid bounding_box_grid(const Eigen::Matrix3Xd& positions, double cutoff) {
     throw InputError(message);
 }
 
+// A cell far too small for its atoms (a cell in the wrong units, a misread CELL line) would
+// otherwise ask for millions of pairs and gigabytes before anything else notices. The densest
+// solids hold ~0.2 atoms/Å³, ~100 neighbours within 5 Å; 20 000 is beyond any real structure.
+void check_density(const System& system, double range) {
+    constexpr double most_neighbours = 20'000.0;
+    constexpr double pi = 3.14159265358979323846;
+    const double volume = system.volume();
+    const double density = static_cast<double>(system.size()) / volume;
+    const double expected = density * 4.0 / 3.0 * pi * range * range * range;
+    if (expected > most_neighbours) {
+        throw InputError("the periodic cell of volume " + std::to_string(volume) + " Å³ holds " +
+                         std::to_string(system.size()) + " atoms (" + std::to_string(density) +
+                         " atoms/Å³, about " + std::to_string(static_cast<long long>(expected)) +
+                         " neighbours per atom within " + std::to_string(range) +
+                         " Å): no real structure is that dense; check the cell and its units (i-PI "
+                         "sends Bohr; an xyz CELL(abcABC) line needs all six numbers)");
+    }
+}
+
 }  // namespace
 
-NeighbourList::NeighbourList(double cutoff) : cutoff_(cutoff) {
+NeighbourList::NeighbourList(double cutoff, double skin) : cutoff_(cutoff), skin_(skin) {
     if (!(cutoff > 0.0) || !std::isfinite(cutoff)) {
         throw ConfigError("neighbour list cutoff must be a positive finite distance in Å, got " +
                           std::to_string(cutoff));
     }
+    if (!(skin >= 0.0) || !std::isfinite(skin)) {
+        throw ConfigError("neighbour list skin must be a finite distance ≥ 0 in Å, got " +
+                          std::to_string(skin));
+    }
 }
 
 void NeighbourList::build(const System& system) {
+    if (skin_ > 0.0 && can_reuse(system)) {
+        refilter(system);
+        return;
+    }
+    candidates_valid_ = false;
+    ++full_builds_;
+    if (skin_ == 0.0) {
+        search(system, cutoff_, false);
+        return;
+    }
+    search(system, cutoff_ + skin_, true);
+    // What the search found is the candidate list; the neighbours are its pairs within the cutoff.
+    candidate_offsets_.swap(offsets_);
+    candidate_atoms_.resize(neighbours_.size());
+    candidate_translations_.swap(translations_);
+    for (std::size_t k = 0; k < neighbours_.size(); ++k) {
+        candidate_atoms_[k] = neighbours_[k].index;
+    }
+    reference_positions_ = system.positions();
+    reference_cell_ = system.cell();
+    reference_periodic_ = system.periodic();
+    candidates_valid_ = true;
+    refilter(system);
+}
+
+bool NeighbourList::can_reuse(const System& system) const {
+    if (!candidates_valid_ || system.periodic() != reference_periodic_ ||
+        system.positions().cols() != reference_positions_.cols() || system.cell() != reference_cell_) {
+        return false;
+    }
+    const double limit = 0.25 * skin_ * skin_;  // (skin / 2)²
+    return ((system.positions() - reference_positions_).colwise().squaredNorm().array() <= limit).all();
+}
+
+void NeighbourList::refilter(const System& system) {
     const Eigen::Matrix3Xd& positions = system.positions();
     const std::size_t atoms = system.size();
-    const BinGrid grid = system.periodic() ? periodic_grid(system.cell(), cutoff_, atoms)
-                                           : bounding_box_grid(positions, cutoff_);
+    const double cutoff_squared = cutoff_ * cutoff_;
+    offsets_.assign(candidate_offsets_.begin(), candidate_offsets_.end());
+    ends_.resize(atoms);
+    neighbours_.resize(candidate_atoms_.size());
+    // In parallel over centres: each writes only its own candidates' room.
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, atoms, 64), [&](const tbb::blocked_range<std::size_t>& range) {
+            for (std::size_t centre = range.begin(); centre != range.end(); ++centre) {
+                const Eigen::Vector3d r_i = positions.col(static_cast<Eigen::Index>(centre));
+                std::size_t out = offsets_[centre];
+                for (std::size_t k = candidate_offsets_[centre]; k < candidate_offsets_[centre + 1]; ++k) {
+                    const int j = candidate_atoms_[k];
+                    const Eigen::Vector3d vector = positions.col(j) + candidate_translations_[k] - r_i;
+                    const double distance_squared = vector.squaredNorm();
+                    if (distance_squared == 0.0) {
+                        throw_overlap(centre, j);
+                    }
+                    if (distance_squared < cutoff_squared) {
+                        neighbours_[out++] = Neighbour{j, vector, std::sqrt(distance_squared)};
+                    }
+                }
+                ends_[centre] = out;
+            }
+        });
+    pair_count_ = 0;
+    for (std::size_t centre = 0; centre < atoms; ++centre) {
+        pair_count_ += ends_[centre] - offsets_[centre];
+    }
+}
+
+void NeighbourList::search(const System& system, double range, bool translations) {
+    const Eigen::Matrix3Xd& positions = system.positions();
+    const std::size_t atoms = system.size();
+    if (system.periodic()) {
+        check_density(system, range);
+    }
+    const BinGrid grid =
+        system.periodic() ? periodic_grid(system.cell(), range, atoms) : bounding_box_grid(positions, range);
 
     // Wrap into the reduced cell and bin. The wrapped position differs from the given one by a
     // lattice vector, so r_j + T − r_i is still what is reported.
     wrapped_positions_.resize(3, static_cast<Eigen::Index>(atoms));
+    wrap_shifts_.setZero(3, static_cast<Eigen::Index>(atoms));
     atom_bins_.resize(atoms);
     bin_starts_.assign(grid.total_bins() + 1, 0);
     for (std::size_t atom = 0; atom < atoms; ++atom) {
@@ -182,7 +279,8 @@ void NeighbourList::build(const System& system) {
         if (grid.periodic) {
             const Eigen::Vector3d image = fractional.array().floor();
             fractional -= image;
-            wrapped_positions_.col(column) = positions.col(column) - grid.lattice * image;
+            wrap_shifts_.col(column) = grid.lattice * image;
+            wrapped_positions_.col(column) = positions.col(column) - wrap_shifts_.col(column);
         } else {
             wrapped_positions_.col(column) = positions.col(column);
         }
@@ -207,12 +305,14 @@ void NeighbourList::build(const System& system) {
         binned_positions_.col(slot) = wrapped_positions_.col(static_cast<Eigen::Index>(atom));
     }
 
-    const double cutoff_squared = cutoff_ * cutoff_;
+    const double cutoff_squared = range * range;
     offsets_.resize(atoms + 1);
     offsets_[0] = 0;
     neighbours_.clear();
+    translations_.clear();
     for (std::size_t centre = 0; centre < atoms; ++centre) {
-        const Eigen::Vector3d r_i = wrapped_positions_.col(static_cast<Eigen::Index>(centre));
+        const auto centre_column = static_cast<Eigen::Index>(centre);
+        const Eigen::Vector3d r_i = wrapped_positions_.col(centre_column);
         const std::array<int, 3>& home = atom_bins_[centre];
         // Offsets along a become (bin, image shift) pairs; each loop level fixes one direction, so
         // the innermost loop only adds the last translation.
@@ -250,6 +350,12 @@ void NeighbourList::build(const System& system) {
                         }
                         if (distance_squared < cutoff_squared) {
                             neighbours_.push_back(Neighbour{j, vector, std::sqrt(distance_squared)});
+                            if (translations) {
+                                // r_ij = r_j + T − r_i in the given (unwrapped) coordinates.
+                                translations_.push_back(x.translation + y.translation + z.translation +
+                                                        wrap_shifts_.col(centre_column) -
+                                                        wrap_shifts_.col(j));
+                            }
                         }
                     }
                 }
@@ -257,6 +363,8 @@ void NeighbourList::build(const System& system) {
         }
         offsets_[centre + 1] = neighbours_.size();
     }
+    ends_.assign(offsets_.begin() + 1, offsets_.end());
+    pair_count_ = neighbours_.size();
 }
 
 }  // namespace chorus::engine

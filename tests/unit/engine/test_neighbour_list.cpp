@@ -280,3 +280,127 @@ TEST_CASE("two atoms at the same position are an input error naming both", "[nei
     CHECK_THROWS_AS(list.build(System({1, 1, 1}, positions, Eigen::Matrix3d::Identity() * 4.0, true)),
                     chorus::InputError);
 }
+
+TEST_CASE("a cell far too small for its atoms is an input error, not gigabytes of pairs", "[neighbours]") {
+    // What i-PI sends when an xyz CELL line is misread: 192 atoms in a cell of about 1 Å.
+    std::mt19937 random(7);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    Eigen::Matrix3Xd positions(3, 192);
+    for (Eigen::Index i = 0; i < positions.size(); ++i) {
+        positions.data()[i] = uniform(random);
+    }
+    NeighbourList list(5.0, 0.5);
+    CHECK_THROWS_WITH(
+        list.build(System(std::vector<int>(192, 8), positions, Eigen::Matrix3d::Identity(), true)),
+        Catch::Matchers::Contains("no real structure is that dense"));
+    // The same atoms in a 12 Å cell (liquid-water density) are fine.
+    NeighbourList fine(5.0);
+    fine.build(System(std::vector<int>(192, 8), 12.0 * positions, 12.0 * Eigen::Matrix3d::Identity(), true));
+    CHECK(fine.pairs() > 0);
+}
+
+// Verlet skin: after moves below skin / 2 the list re-measures its candidates instead of searching,
+// and must still equal a fresh search (and the brute force); larger moves, a new cell, a change of
+// periodicity or atom count search again.
+TEST_CASE("skin reuse equals a fresh build after small moves and searches again after large ones",
+          "[neighbours][skin]") {
+    std::mt19937 rng(31);
+    const double cutoff = 3.0;
+    const double skin = 0.6;
+    struct Case {
+        const char* name;
+        Eigen::Matrix3d cell;
+        int atoms;
+    };
+    const std::vector<Case> cases = {
+        {"cube", Eigen::Matrix3d::Identity() * 9.0, 80},
+        {"skewed triclinic", cell_from_rows({7.0, 0.0, 0.0, 5.5, 6.5, 0.0, -4.0, 3.0, 8.0}), 70},
+        {"thin cell (own images)", cell_from_rows({2.5, 0.0, 0.0, 0.4, 2.7, 0.0, 0.3, -0.2, 8.0}), 12},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            System system = periodic_system(c.cell, random_fractional(rng, c.atoms, -0.3, 1.3));
+            NeighbourList list(cutoff, skin);
+            list.build(system);
+            CHECK(list.full_builds() == 1);
+            check_same_pairs(list, brute_force(system, cutoff));
+
+            // Small moves (each atom < skin / 2, some across the cell's faces): reused, still exact.
+            std::normal_distribution<double> step(0.0, 0.06);
+            Eigen::Matrix3Xd moved = system.positions();
+            for (int round = 0; round < 3; ++round) {
+                for (Eigen::Index atom = 0; atom < moved.cols(); ++atom) {
+                    Eigen::Vector3d delta(step(rng), step(rng), step(rng));
+                    if (delta.norm() > 0.25 * skin) {
+                        delta *= 0.25 * skin / delta.norm();
+                    }
+                    moved.col(atom) = system.positions().col(atom) + delta;
+                }
+                const System small(system.atomic_numbers(), moved, system.cell(), true);
+                list.build(small);
+                CHECK(list.full_builds() == 1);
+                check_same_pairs(list, brute_force(small, cutoff));
+                NeighbourList fresh(cutoff);
+                fresh.build(small);
+                CHECK(list.pairs() == fresh.pairs());
+            }
+
+            // One atom moved beyond skin / 2: a new search, exact again.
+            moved.col(0) += Eigen::Vector3d(0.31, 0.0, 0.05);
+            const System far(system.atomic_numbers(), moved, system.cell(), true);
+            list.build(far);
+            CHECK(list.full_builds() == 2);
+            check_same_pairs(list, brute_force(far, cutoff));
+
+            // Same positions, slightly strained cell: a new search.
+            const Eigen::Matrix3d strained = c.cell * 1.001;
+            const System strain(system.atomic_numbers(), moved, strained, true);
+            list.build(strain);
+            CHECK(list.full_builds() == 3);
+            check_same_pairs(list, brute_force(strain, cutoff));
+
+            // Not periodic any more: a new search.
+            const System open(system.atomic_numbers(), moved, Eigen::Matrix3d::Zero(), false);
+            list.build(open);
+            CHECK(list.full_builds() == 4);
+            check_same_pairs(list, brute_force(open, cutoff));
+        }
+    }
+}
+
+TEST_CASE("skin reuse follows atoms wrapped back into the cell and a change of atom count",
+          "[neighbours][skin]") {
+    std::mt19937 rng(5);
+    const Eigen::Matrix3d cell = Eigen::Matrix3d::Identity() * 8.0;
+    const System system = periodic_system(cell, random_fractional(rng, 60, 0.0, 1.0));
+    NeighbourList list(3.0, 0.6);
+    list.build(system);
+    // Wrapping an atom by a lattice vector is a large move in the given coordinates: a new search
+    // (the list does not assume positions come unwrapped).
+    Eigen::Matrix3Xd wrapped = system.positions();
+    wrapped.col(3) += cell.col(0);
+    const System jumped(system.atomic_numbers(), wrapped, cell, true);
+    list.build(jumped);
+    CHECK(list.full_builds() == 2);
+    check_same_pairs(list, brute_force(jumped, 3.0));
+
+    const System fewer(std::vector<int>(59, 18), system.positions().leftCols(59), cell, true);
+    list.build(fewer);
+    CHECK(list.full_builds() == 3);
+    check_same_pairs(list, brute_force(fewer, 3.0));
+}
+
+TEST_CASE("skin reuse still detects atoms on top of each other", "[neighbours][skin]") {
+    Eigen::Matrix3Xd positions(3, 2);
+    positions << 1.0, 1.2, 1.0, 1.0, 1.0, 1.0;
+    const Eigen::Matrix3d cell = Eigen::Matrix3d::Identity() * 7.0;
+    NeighbourList list(3.0, 0.6);
+    list.build(System({18, 18}, positions, cell, true));
+    positions(0, 1) = 1.0;  // 0.2 Å move, within skin / 2
+    CHECK_THROWS_AS(list.build(System({18, 18}, positions, cell, true)), chorus::InputError);
+}
+
+TEST_CASE("negative or non-finite skins are rejected", "[neighbours][skin]") {
+    CHECK_THROWS_AS(NeighbourList(3.0, -0.1), chorus::ConfigError);
+    CHECK_THROWS_AS(NeighbourList(3.0, std::nan("")), chorus::ConfigError);
+}
