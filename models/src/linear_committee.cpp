@@ -11,13 +11,17 @@ struct LinearCommittee::Scratch {
     explicit Scratch(const features::FeatureCalculator& calculator) : workspace(calculator.workspace()) {}
 
     features::FeatureWorkspace workspace;
-    features::FeatureMatrix features;
-    features::FeatureMatrix gradient;  // ∂E/∂X for one member (per-member passes)
+    features::FeatureMatrix features;  // N × F, only for per-atom energies and energy-only calls
     Eigen::Matrix3Xd forces;
     Eigen::Matrix3d virial;
-    Eigen::RowVectorXd feature_sums;  // S·F: Σ_{i of channel s} X(i), channel major
-    Eigen::VectorXd species_counts;   // S
-    std::vector<int> channels;        // N
+    Eigen::VectorXd member_energies;  // M, from the committee pass; the result's come from feature_sums
+                                      // on every path, so they do not depend on what was requested
+    std::vector<Eigen::Matrix3Xd> member_forces;  // M, when the caller did not ask for them
+    std::vector<Eigen::Matrix3d> member_virials;  // M, likewise
+    Eigen::MatrixXd channel_sums;                 // S × F: Σ_{i of channel s} X(i)
+    Eigen::RowVectorXd feature_sums;              // the same flattened, channel major
+    Eigen::VectorXd species_counts;               // S
+    std::vector<int> channels;                    // N
 };
 
 namespace {
@@ -113,26 +117,41 @@ void LinearCommittee::compute(const engine::System& system, const engine::Comput
 
     const bool member_gradients = request.member_forces || request.member_virials;
     const bool mean_gradients = request.forces || request.virial;
-    if (mean_gradients && !member_gradients) {
-        // The fused path: features, mean forces and mean virial in one pass.
-        calculator_.compute_linear(system, s.workspace, mean_weights_, s.forces, s.virial, &s.features);
+    // The N × F features only for per-atom energies; member energies need their per-species sums
+    // alone, which the calculator accumulates per thread.
+    features::FeatureMatrix* const per_atom = request.atomic_energies ? &s.features : nullptr;
+    if (member_gradients) {
+        // Every member's forces and virial in one pass over the pairs, straight into the result
+        // where the caller wants them.
+        calculator_.compute_linear_committee(
+            system, s.workspace, parameters_.weights, s.member_energies,
+            request.member_forces ? result.member_forces : s.member_forces,
+            request.member_virials ? result.member_virials : s.member_virials, per_atom, &s.channel_sums);
+    } else if (mean_gradients) {
+        // The fused path: mean forces and mean virial in one pass.
+        calculator_.compute_linear(system, s.workspace, mean_weights_, s.forces, s.virial, per_atom,
+                                   &s.channel_sums);
     } else {
         calculator_.compute(system, s.workspace, s.features);
+        s.channel_sums.setZero(species, features);
+        for (std::size_t i = 0; i < atoms; ++i) {
+            const int channel = parameters_.features.channel(system.atomic_numbers()[i]);
+            s.channel_sums.row(channel) += s.features.row(static_cast<Eigen::Index>(i));
+        }
     }
 
     s.channels.resize(atoms);
-    s.feature_sums.setZero(species * features);
     s.species_counts.setZero(species);
     const auto& numbers = system.atomic_numbers();
     for (std::size_t i = 0; i < atoms; ++i) {
+        // The calculator has rejected species it does not describe (InputError naming the atom).
         const int channel = parameters_.features.channel(numbers[i]);
-        if (channel < 0) {
-            throw InputError("atomic number " + std::to_string(numbers[i]) + " (atom " + std::to_string(i) +
-                             ") is not a species of this linear committee; use a model trained for it");
-        }
         s.channels[i] = channel;
         s.species_counts[channel] += 1.0;
-        s.feature_sums.segment(channel * features, features) += s.features.row(static_cast<Eigen::Index>(i));
+    }
+    s.feature_sums.resize(species * features);
+    for (Eigen::Index channel = 0; channel < species; ++channel) {
+        s.feature_sums.segment(channel * features, features) = s.channel_sums.row(channel);
     }
     // One (S·F) · (S·F × M) product gives every member's energy.
     result.member_energies = (s.feature_sums * stacked_weights_).transpose() +
@@ -150,31 +169,17 @@ void LinearCommittee::compute(const engine::System& system, const engine::Comput
     }
 
     if (member_gradients) {
-        // One adjoint pass per member on the densities of the compute() above, then the mean.
-        s.gradient.resize(static_cast<Eigen::Index>(atoms), features);
+        // The mean of the members (the model is linear in its weights: the force of the mean weights).
+        const auto& forces = request.member_forces ? result.member_forces : s.member_forces;
+        const auto& virials = request.member_virials ? result.member_virials : s.member_virials;
+        result.virial.setZero();
+        if (request.forces) {
+            result.forces.setZero();
+        }
         for (std::size_t k = 0; k < members; ++k) {
-            const Eigen::MatrixXd& w = parameters_.weights[k];
-            for (std::size_t i = 0; i < atoms; ++i) {
-                s.gradient.row(static_cast<Eigen::Index>(i)) = w.row(s.channels[i]);
-            }
-            calculator_.backward(system, s.workspace, s.gradient, s.forces, s.virial);
-            if (request.member_forces) {
-                result.member_forces[k] = s.forces;
-            }
-            if (request.member_virials) {
-                result.member_virials[k] = s.virial;
-            }
-            if (mean_gradients) {
-                if (k == 0) {
-                    result.virial.setZero();
-                    if (request.forces) {
-                        result.forces.setZero();
-                    }
-                }
-                result.virial += s.virial;
-                if (request.forces) {
-                    result.forces += s.forces;
-                }
+            result.virial += virials[k];
+            if (request.forces) {
+                result.forces += forces[k];
             }
         }
         const double inverse = 1.0 / static_cast<double>(members);

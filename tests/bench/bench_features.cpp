@@ -5,7 +5,12 @@
 //   b  ν = 2 + adjoint forces and virial, random linear  compute_linear()
 //   c  b with ν = 3 added (n_max = 4, l_max = 4)
 //   d  ν = 2 + [1←1] (n_max = 3, l_max = 2), adjoint included
-// Run: chorus_bench_features [--benchmark_filter=...]; CHORUS_WATER_XYZ overrides the data file.
+//   e  the shipped water committee (M = 8): mean forces + virial + member energies
+//   f  e with every member's forces and virials (the one-pass committee adjoint)
+// Run: chorus_bench_features [--benchmark_filter=...]; CHORUS_WATER_XYZ overrides the data file,
+// CHORUS_WATER_MODEL the model file. CHORUS_BENCH_ITERATIONS=N fixes the iteration count, so that
+// `valgrind --tool=callgrind --toggle-collect='chorus::engine::Model::evaluate*'` counts a known
+// number of calls (instruction counts are repeatable on a shared machine; wall time is not).
 #include <benchmark/benchmark.h>
 #include <tbb/global_control.h>
 
@@ -13,8 +18,10 @@
 #include <filesystem>
 #include <random>
 
+#include "chorus/engine/model.hpp"
 #include "chorus/models/extxyz.hpp"
 #include "chorus/models/features/feature_calculator.hpp"
+#include "chorus/models/model_file.hpp"
 
 namespace {
 
@@ -106,6 +113,47 @@ void run(benchmark::State& state, Case c) {
                            benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
+void run_committee(benchmark::State& state, const chorus::engine::ComputeRequest& request) {
+    const tbb::global_control one_thread(tbb::global_control::max_allowed_parallelism, 1);
+    const char* override_path = std::getenv("CHORUS_WATER_MODEL");
+    const auto model =
+        chorus::models::load_model(override_path != nullptr ? override_path : CHORUS_WATER_MODEL);
+    System system = water(static_cast<int>(state.range(0)));
+    // A trajectory-like sequence: every call moves the atoms a little (as MD does), so that the
+    // neighbour list's reuse is exercised as it is in production.
+    const Eigen::Matrix3Xd start = system.positions();
+    std::mt19937_64 engine(3);
+    std::uniform_real_distribution<double> step(-0.01, 0.01);
+    chorus::engine::CommitteeResult result;
+    for (auto _ : state) {
+        state.PauseTiming();
+        const Eigen::Matrix3Xd moved = start.unaryExpr([&](double x) { return x + step(engine); });
+        system.update(moved, system.cell(), true);
+        state.ResumeTiming();
+        model->evaluate(system, request, result);
+        benchmark::DoNotOptimize(result.forces.data());
+    }
+    state.counters["atoms"] = static_cast<double>(system.size());
+    state.counters["members"] = static_cast<double>(model->committee_size());
+    state.counters["per_atom"] =
+        benchmark::Counter(static_cast<double>(system.size()),
+                           benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void BM_e_committee_mean_forces(benchmark::State& state) {
+    run_committee(state, {.forces = true, .virial = true});
+}
+void BM_f_committee_member_forces(benchmark::State& state) {
+    run_committee(state, {.forces = true, .virial = true, .member_forces = true, .member_virials = true});
+}
+
+// CHORUS_BENCH_ITERATIONS fixes the iteration count (for callgrind).
+void iterations_from_environment(benchmark::internal::Benchmark* benchmark) {
+    if (const char* iterations = std::getenv("CHORUS_BENCH_ITERATIONS")) {
+        benchmark->Iterations(std::atoll(iterations));
+    }
+}
+
 void BM_a_nu2_features(benchmark::State& state) { run(state, Case::features_only); }
 void BM_b_nu2_forces_virial(benchmark::State& state) { run(state, Case::nu2); }
 void BM_c_nu2_nu3_forces_virial(benchmark::State& state) { run(state, Case::nu2_nu3); }
@@ -117,3 +165,13 @@ BENCHMARK(BM_a_nu2_features)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_b_nu2_forces_virial)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_c_nu2_nu3_forces_virial)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_d_message_passing_forces_virial)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_e_committee_mean_forces)
+    ->Arg(1)
+    ->Arg(2)
+    ->Apply(iterations_from_environment)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_f_committee_member_forces)
+    ->Arg(1)
+    ->Arg(2)
+    ->Apply(iterations_from_environment)
+    ->Unit(benchmark::kMillisecond);

@@ -144,6 +144,82 @@ KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radi
     }
 }
 
+// The pair gradients of several adjoints (members of a committee) over the same pair terms, two
+// adjoints at a time: g, g', Y and ∇Y are loaded once per pair of members, and each member's sums
+// run in the same order as in pair_gradient_kernel (so a member's result does not depend on the
+// path). Two members keep 12 vector accumulators live, which fits the 16 AVX2 registers.
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void member_pair_gradient_kernel(
+    const KernelShape& s, const double* adjoints, std::size_t adjoint_stride, std::size_t members,
+    const double* x, const double* y, const double* z, const double* distance, const double* harmonics,
+    const double* harmonic_gradients, const double* radial, const double* radial_derivatives, double* out) {
+    const std::size_t stride = s.stride;
+    const double* const dy_x = harmonic_gradients;
+    const double* const dy_y = dy_x + s.lm_count * stride;
+    const double* const dy_z = dy_y + s.lm_count * stride;
+    for (std::size_t k = 0; k < members; k += 2) {
+        // An odd last member is paired with itself; its second result is discarded.
+        const std::size_t k1 = k + 1 < members ? k + 1 : k;
+        double* const out0 = out + k * 3 * stride;
+        double* const out1 = out + k1 * 3 * stride;
+        for (int a = 0; a < s.species; ++a) {
+            const std::size_t column = static_cast<std::size_t>(a * s.n_pad);
+            const double* const adjoint0 = adjoints + k * adjoint_stride + column;
+            const double* const adjoint1 = adjoints + k1 * adjoint_stride + column;
+            for (std::size_t j = s.block[a]; j < s.block[a + 1]; j += kLanes) {
+                Lanes along0{}, across_x0{}, across_y0{}, across_z0{};
+                Lanes along1{}, across_x1{}, across_y1{}, across_z1{};
+                for (int l = 0; l <= s.l_max; ++l) {
+                    const int n_max = s.radial_count[static_cast<std::size_t>(l)];
+                    const std::size_t offset = s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
+                    const double* const g = radial + offset;
+                    const double* const dg = radial_derivatives + offset;
+                    for (std::size_t lm = static_cast<std::size_t>(l * l);
+                         lm < static_cast<std::size_t>((l + 1) * (l + 1)); ++lm) {
+                        const double* const row0 = adjoint0 + lm * s.lm_stride;
+                        const double* const row1 = adjoint1 + lm * s.lm_stride;
+                        Lanes value0{}, slope0{}, value1{}, slope1{};
+                        for (int n = 0; n < n_max; ++n) {
+                            const Lanes gn = load_lanes(g + static_cast<std::size_t>(n) * stride);
+                            const Lanes dgn = load_lanes(dg + static_cast<std::size_t>(n) * stride);
+                            const double w0 = row0[n];
+                            const double w1 = row1[n];
+                            value0 += w0 * gn;
+                            slope0 += w0 * dgn;
+                            value1 += w1 * gn;
+                            slope1 += w1 * dgn;
+                        }
+                        const std::size_t at = lm * stride + j;
+                        const Lanes ylm = load_lanes(harmonics + at);
+                        const Lanes dx = load_lanes(dy_x + at);
+                        const Lanes dy = load_lanes(dy_y + at);
+                        const Lanes dz = load_lanes(dy_z + at);
+                        along0 += slope0 * ylm;
+                        across_x0 += value0 * dx;
+                        across_y0 += value0 * dy;
+                        across_z0 += value0 * dz;
+                        along1 += slope1 * ylm;
+                        across_x1 += value1 * dx;
+                        across_y1 += value1 * dy;
+                        across_z1 += value1 * dz;
+                    }
+                }
+                const Lanes distance_j = load_lanes(distance + j);
+                const Lanes ux = load_lanes(x + j);
+                const Lanes uy = load_lanes(y + j);
+                const Lanes uz = load_lanes(z + j);
+                const Lanes radial0 = along0 / distance_j;
+                const Lanes radial1 = along1 / distance_j;
+                store_lanes(out0 + j, radial0 * ux + across_x0);
+                store_lanes(out0 + stride + j, radial0 * uy + across_y0);
+                store_lanes(out0 + 2 * stride + j, radial0 * uz + across_z0);
+                store_lanes(out1 + j, radial1 * ux + across_x1);
+                store_lanes(out1 + stride + j, radial1 * uy + across_y1);
+                store_lanes(out1 + 2 * stride + j, radial1 * uz + across_z1);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void evaluate_centre(const FeatureLayout& layout, const SphericalHarmonics& harmonics,
@@ -221,6 +297,16 @@ void centre_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis
     pair_gradient_kernel(shape, adjoint, terms.x.data(), terms.y.data(), terms.z.data(),
                          terms.distance.data(), terms.harmonics.data(), terms.harmonic_gradients.data(),
                          terms.radial.data(), terms.radial_derivatives.data(), terms.pair_gradients.data());
+}
+
+void centre_member_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis& radial,
+                                  const double* adjoints, std::size_t adjoint_stride, std::size_t members,
+                                  const CentreTerms& terms, double* out) {
+    const KernelShape shape = shape_of(layout, radial, terms);
+    member_pair_gradient_kernel(shape, adjoints, adjoint_stride, members, terms.x.data(), terms.y.data(),
+                                terms.z.data(), terms.distance.data(), terms.harmonics.data(),
+                                terms.harmonic_gradients.data(), terms.radial.data(),
+                                terms.radial_derivatives.data(), out);
 }
 
 }  // namespace chorus::models::features::detail

@@ -55,4 +55,11 @@ void centre_density(const FeatureLayout& layout, const SplinedRadialBasis& radia
 void centre_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis& radial,
                            const double* adjoint, CentreTerms& terms);
 
+// The pair gradients of `members` adjoints (adjoint k at adjoints + k·adjoint_stride) into
+// out[(3k + d)·stride + slot], d = x, y, z: one pass over the pair terms for all of them. Each
+// member's result equals centre_pair_gradients() with its adjoint.
+void centre_member_pair_gradients(const FeatureLayout& layout, const SplinedRadialBasis& radial,
+                                  const double* adjoints, std::size_t adjoint_stride, std::size_t members,
+                                  const CentreTerms& terms, double* out);
+
 }  // namespace chorus::models::features::detail

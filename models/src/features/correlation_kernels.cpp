@@ -27,9 +27,11 @@ void radial_density(const KernelContext& k, const double* a, double* x) {
 // ---- ν = 2: p_f = Σ_m A[a, n1, lm] B[b, n2, lm] ----------------------------------------------
 // Computed per l as the K × K matrix P_l = Σ_m A_m B_mᵀ (K = S·n_pad, A_m contiguous), four
 // entries of a row at a time with the short sum over m kept in a register, then gathered into
-// feature order.
+// feature order. `accumulate` adds to `products` instead; `upper` (for A = B, where P_l is
+// symmetric) computes only the lane blocks on and above the diagonal.
 [[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void power_spectrum_products(
-    std::size_t channels, int l_max, const double* a, const double* b, double* products) {
+    std::size_t channels, int l_max, const double* a, const double* b, double* products, bool accumulate,
+    bool upper) {
     const bool whole_lanes = channels % kLaneCount == 0;
     for (int l = 0; l <= l_max; ++l) {
         double* const p = products + static_cast<std::size_t>(l) * channels * channels;
@@ -39,20 +41,21 @@ void radial_density(const KernelContext& k, const double* a, double* x) {
         for (std::size_t k1 = 0; k1 < channels; ++k1) {
             double* const row = p + k1 * channels;
             if (whole_lanes) {
-                for (std::size_t k2 = 0; k2 < channels; k2 += kLaneCount) {
+                for (std::size_t k2 = upper ? k1 / kLaneCount * kLaneCount : 0; k2 < channels;
+                     k2 += kLaneCount) {
                     Lanes sum{};
                     for (std::size_t m = 0; m < width; ++m) {
                         sum += a_l[m * channels + k1] * load_lanes(b_l + m * channels + k2);
                     }
-                    store_lanes(row + k2, sum);
+                    store_lanes(row + k2, accumulate ? load_lanes(row + k2) + sum : sum);
                 }
             } else {
-                for (std::size_t k2 = 0; k2 < channels; ++k2) {
+                for (std::size_t k2 = upper ? k1 : 0; k2 < channels; ++k2) {
                     double sum = 0.0;
                     for (std::size_t m = 0; m < width; ++m) {
                         sum += a_l[m * channels + k1] * b_l[m * channels + k2];
                     }
-                    row[k2] = sum;
+                    row[k2] = accumulate ? row[k2] + sum : sum;
                 }
             }
         }
@@ -60,7 +63,7 @@ void radial_density(const KernelContext& k, const double* a, double* x) {
 }
 
 void power_spectrum_matrices(const KernelContext& k, const double* a, const double* b, double* products) {
-    power_spectrum_products(k.layout.lm_stride, k.layout.nu2_l_max, a, b, products);
+    power_spectrum_products(k.layout.lm_stride, k.layout.nu2_l_max, a, b, products, false, false);
 }
 
 template <bool Accumulate>
@@ -267,6 +270,39 @@ void density_tangent(const KernelContext& k, const PairTerms& pair, int d, doubl
 }
 
 // ---- local invariants -----------------------------------------------------------------------------
+std::size_t invariant_sums_size(const FeatureLayout& layout) {
+    const std::size_t channels = layout.lm_stride;
+    return channels +
+           (layout.nu2.empty() ? 0 : static_cast<std::size_t>(layout.nu2_l_max + 1) * channels * channels);
+}
+
+void accumulate_invariant_sums(const KernelContext& k, const double* c, double* sums) {
+    const auto& layout = k.layout;
+    const std::size_t channels = layout.lm_stride;
+    for (std::size_t q = 0; q < channels; ++q) {
+        sums[q] += c[q];  // the l = 0 row: ν = 1
+    }
+    if (!layout.nu2.empty()) {
+        // Σ_m c_m c_mᵀ is symmetric: only the blocks on and above the diagonal (whole SIMD lanes).
+        power_spectrum_products(channels, layout.nu2_l_max, c, c, sums + channels, true, true);
+    }
+}
+
+void invariant_sums_to_features(const KernelContext& k, const double* sums, double* x) {
+    const auto& layout = k.layout;
+    radial_density(k, sums, x);
+    const std::size_t channels = layout.lm_stride;
+    const double* const products = sums + channels;
+    double* out = x + layout.nu2_offset;
+    for (const auto& e : layout.nu2) {
+        // Only the upper triangle was accumulated.
+        const std::size_t k1 = layout.density_row(e.a, e.n1);
+        const std::size_t k2 = layout.density_row(e.b, e.n2);
+        *out++ = products[(static_cast<std::size_t>(e.l) * channels + std::min(k1, k2)) * channels +
+                          std::max(k1, k2)];
+    }
+}
+
 std::size_t local_scratch_size(const FeatureLayout& layout) {
     const auto channels = static_cast<std::size_t>(layout.species * layout.nu3_truncation.n_max);
     const auto width = static_cast<std::size_t>(2 * layout.nu3_truncation.l_max + 1);
@@ -334,7 +370,8 @@ struct LinearShape {
 [[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] double power_spectrum_linear(
     const LinearShape& shape, const double* matrices, const double* c, double* g) {
     const std::size_t channels = shape.channels;
-    for (std::size_t k = 0; k < shape.density_size; ++k) {
+    // Every row of l ≤ nu2_l_max is overwritten below; only the rows above need zeros.
+    for (std::size_t k = lm_start(shape.nu2_l_max + 1) * channels; k < shape.density_size; ++k) {
         g[k] = 0.0;
     }
     const bool whole_lanes = channels % kLaneCount == 0;

@@ -54,6 +54,15 @@ void local_tangent(const KernelContext& k, const double* c, const double* dc, do
 // Scratch (doubles) the three functions above need.
 std::size_t local_scratch_size(const FeatureLayout& layout);
 
+// Sums of the ν ≤ 2 invariants over many centres without forming each centre's feature vector:
+// accumulate the l = 0 density row and the per-l products Σ_m c_m c_mᵀ (a K × K matrix per l, the
+// power spectrum before it is gathered into feature order), then gather once. For ν ≤ 2 only (the
+// ν = 3 and [1←1] invariants are not sums of such products).
+std::size_t invariant_sums_size(const FeatureLayout& layout);
+void accumulate_invariant_sums(const KernelContext& k, const double* c, double* sums);
+// x: the full feature vector (ν = 1 and 2 entries written).
+void invariant_sums_to_features(const KernelContext& k, const double* sums, double* x);
+
 // The linear model E = Σ_f w_f X_f restricted to ν = 1 and ν = 2, in the form its adjoint needs.
 // Per l the symmetric K × K matrix S_l = Q_l + Q_lᵀ (K = lm_stride, Q_l[k1][k2] the weight of the
 // feature (l, k1, k2)), so that ∂E/∂c_lm = S_l c_lm and E_ν2 = ½ Σ_lm c_lmᵀ S_l c_lm: one small

@@ -53,14 +53,27 @@ struct ThreadScratch {
     Eigen::Matrix3Xd forces;
     Eigen::Matrix3d virial = Eigen::Matrix3d::Zero();
     double energy = 0.0;
+    // Committee path (compute_linear_committee): per member k, the adjoint of the current centre
+    // (k·density_size), its pair gradients (3k·stride) and the accumulators.
+    std::vector<double> member_adjoints, member_pair_gradients;
+    std::vector<Eigen::Matrix3Xd> member_forces;
+    std::vector<Eigen::Matrix3d> member_virials;
+    std::vector<double> member_energies;
+    std::vector<double> channel_sums;  // S × F: Σ X(i) per species channel, when asked for
 };
 
 }  // namespace detail
 
 using detail::ThreadScratch;
 
+// Verlet skin of the workspace's neighbour list (Å): while no atom has moved more than half of it
+// since the last full search, a call only re-measures the candidates (a few µs per hundred atoms
+// instead of a cell search). 0.6 Å lets MD steps and most bead-to-bead jumps reuse the list and
+// costs 1.4× the candidates ((5.6/5)³ at r_c = 5 Å) when a search does happen (e.g. NPT steps).
+constexpr double neighbour_skin = 0.6;
+
 struct detail::WorkspaceState {
-    explicit WorkspaceState(double cutoff) : neighbours(cutoff) {}
+    explicit WorkspaceState(double cutoff) : neighbours(cutoff, neighbour_skin) {}
 
     engine::NeighbourList neighbours;
     std::vector<int> channels;        // species channel of every atom
@@ -148,10 +161,11 @@ void scatter_pair(ThreadScratch& s, std::size_t i, const engine::Neighbour& neig
     s.virial.noalias() -= neighbour.vector * g.transpose();
 }
 
-// The pair gradients of one centre's slots (CentreTerms) into forces and virial, as scatter_pair.
-void scatter_centre(ThreadScratch& s, std::size_t i, std::span<const engine::Neighbour> neighbours) {
-    const detail::CentreTerms& terms = s.terms;
-    const double* const gx = terms.pair_gradients.data();
+// The pair gradients of one centre's slots (CentreTerms; gx[slot], gy = gx + stride, gz) into
+// forces and virial, as scatter_pair.
+void scatter_gradients(const detail::CentreTerms& terms, const double* gx, std::size_t i,
+                       std::span<const engine::Neighbour> neighbours, Eigen::Matrix3Xd& forces,
+                       Eigen::Matrix3d& virial_sum) {
     const double* const gy = gx + terms.stride;
     const double* const gz = gy + terms.stride;
     Eigen::Vector3d total = Eigen::Vector3d::Zero();
@@ -163,12 +177,85 @@ void scatter_centre(ThreadScratch& s, std::size_t i, std::span<const engine::Nei
         }
         const auto& neighbour = neighbours[static_cast<std::size_t>(source)];
         const Eigen::Vector3d g(gx[slot], gy[slot], gz[slot]);
-        s.forces.col(static_cast<Eigen::Index>(neighbour.index)) -= g;
+        forces.col(static_cast<Eigen::Index>(neighbour.index)) -= g;
         total += g;
         virial.noalias() += neighbour.vector * g.transpose();
     }
-    s.forces.col(static_cast<Eigen::Index>(i)) += total;
-    s.virial -= virial;
+    forces.col(static_cast<Eigen::Index>(i)) += total;
+    virial_sum -= virial;
+}
+
+void scatter_centre(ThreadScratch& s, std::size_t i, std::span<const engine::Neighbour> neighbours) {
+    scatter_gradients(s.terms, s.terms.pair_gradients.data(), i, neighbours, s.forces, s.virial);
+}
+
+void reset_member_accumulators(ThreadScratch& s, std::size_t members, std::size_t atoms) {
+    s.member_forces.resize(members);
+    s.member_virials.resize(members);
+    for (std::size_t k = 0; k < members; ++k) {
+        s.member_forces[k].setZero(3, static_cast<Eigen::Index>(atoms));
+        s.member_virials[k].setZero();
+    }
+    s.member_energies.assign(members, 0.0);
+}
+
+// Per-thread channel sums (compute_linear*): zeroed at the start of a call for every thread that
+// exists, and on first use for a thread new to the workspace.
+void begin_channel_sums(State& state, std::size_t size) {
+    for (auto& s : state.threads) {
+        s.channel_sums.assign(size, 0.0);
+    }
+}
+
+void add_to_channel_sums(ThreadScratch& s, std::size_t size, std::size_t channel, const double* x,
+                         std::size_t features) {
+    if (s.channel_sums.size() != size) {
+        s.channel_sums.assign(size, 0.0);
+    }
+    double* const sum = s.channel_sums.data() + channel * features;
+    for (std::size_t f = 0; f < features; ++f) {
+        sum[f] += x[f];
+    }
+}
+
+// The threads' sums (S × width each, row = channel) added up. With `invariant_sums` the rows hold
+// accumulate_invariant_sums() accumulators, gathered here into feature order (S × F).
+void collect_channel_sums(State& state, const Tables& t, std::size_t width, bool invariant_sums,
+                          Eigen::MatrixXd& sums) {
+    const auto species = static_cast<Eigen::Index>(t.layout.species);
+    FeatureMatrix total = FeatureMatrix::Zero(species, static_cast<Eigen::Index>(width));
+    for (auto& s : state.threads) {
+        if (s.channel_sums.size() == static_cast<std::size_t>(species) * width) {
+            total += Eigen::Map<const FeatureMatrix>(s.channel_sums.data(), species,
+                                                     static_cast<Eigen::Index>(width));
+        }
+    }
+    if (!invariant_sums) {
+        sums = total;
+        return;
+    }
+    FeatureMatrix features = FeatureMatrix::Zero(species, static_cast<Eigen::Index>(t.layout.size));
+    for (Eigen::Index channel = 0; channel < species; ++channel) {
+        detail::invariant_sums_to_features(t.context, total.row(channel).data(),
+                                           features.row(channel).data());
+    }
+    sums = features;
+}
+
+void add_invariant_sums(const Tables& t, ThreadScratch& s, std::size_t size, std::size_t width,
+                        std::size_t channel, const double* c) {
+    if (s.channel_sums.size() != size) {
+        s.channel_sums.assign(size, 0.0);
+    }
+    detail::accumulate_invariant_sums(t.context, c, s.channel_sums.data() + channel * width);
+}
+
+// The same from a full feature matrix (the [1←1] paths, which form every X(i) anyway).
+void channel_sums_of(const State& state, const FeatureMatrix& x, std::size_t species, Eigen::MatrixXd& sums) {
+    sums.setZero(static_cast<Eigen::Index>(species), x.cols());
+    for (std::size_t i = 0; i < state.atoms; ++i) {
+        sums.row(state.channels[i]) += x.row(static_cast<Eigen::Index>(i));
+    }
 }
 
 void reset_accumulators(State& state, std::size_t atoms) {
@@ -434,7 +521,8 @@ void FeatureCalculator::backward(const engine::System& system, FeatureWorkspace&
 
 double FeatureCalculator::compute_linear(const engine::System& system, FeatureWorkspace& workspace,
                                          const Eigen::MatrixXd& weights, Eigen::Matrix3Xd& forces,
-                                         Eigen::Matrix3d& virial, FeatureMatrix* features) const {
+                                         Eigen::Matrix3d& virial, FeatureMatrix* features,
+                                         Eigen::MatrixXd* channel_sums) const {
     const Tables& t = *tables_;
     const auto& layout = t.layout;
     State& state = *workspace.state_;
@@ -459,6 +547,9 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
             energy += Eigen::Map<const Eigen::VectorXd>(weight_row(i), static_cast<Eigen::Index>(f))
                           .dot(x.row(static_cast<Eigen::Index>(i)).transpose());
         }
+        if (channel_sums != nullptr) {
+            channel_sums_of(state, x, species(), *channel_sums);
+        }
         adjoint_pass(t, state, f, weight_row, forces, virial);
         return energy;
     }
@@ -480,6 +571,12 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         }
     }
     reset_accumulators(state, state.atoms);
+    // ν ≤ 2: the channel sums from summed products, without each centre's feature vector.
+    const std::size_t sums_width = matrices ? detail::invariant_sums_size(layout) : f;
+    const std::size_t sums_size = species() * sums_width;
+    if (channel_sums != nullptr) {
+        begin_channel_sums(state, sums_size);
+    }
     const std::size_t d = layout.density_size;
     for_each_centre(state.atoms, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, f);
@@ -487,18 +584,25 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         double* c = state.density.data() + i * d;
         centre_density(t, s, c);
         const double* w = weight_row(i);
+        const auto channel = static_cast<std::size_t>(state.channels[i]);
         if (matrices) {
-            const double* m = state.linear.data() + static_cast<std::size_t>(state.channels[i]) * matrix_size;
+            const double* m = state.linear.data() + channel * matrix_size;
             const double energy = detail::linear_local_adjoint(layout, m, w, c, s.adjoint.data());
             if (features != nullptr) {
                 detail::local_features(t.context, c, features->row(static_cast<Eigen::Index>(i)).data(),
                                        s.local.data());
+            }
+            if (channel_sums != nullptr) {
+                add_invariant_sums(t, s, sums_size, sums_width, channel, c);
             }
             s.energy += energy;
         } else {
             double* x =
                 features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
             detail::local_features(t.context, c, x, s.local.data());
+            if (channel_sums != nullptr) {
+                add_to_channel_sums(s, sums_size, channel, x, f);
+            }
             double energy = 0.0;
             for (std::size_t k = 0; k < f; ++k) {
                 energy += w[k] * x[k];
@@ -510,7 +614,158 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         centre_backward(t, state, i, s, s.adjoint.data());
     });
     state.densities_ready = true;
+    if (channel_sums != nullptr) {
+        collect_channel_sums(state, t, sums_width, matrices, *channel_sums);
+    }
     return collect_accumulators(state, forces, virial);
+}
+
+void FeatureCalculator::compute_linear_committee(
+    const engine::System& system, FeatureWorkspace& workspace, std::span<const Eigen::MatrixXd> weights,
+    Eigen::VectorXd& energies, std::vector<Eigen::Matrix3Xd>& forces, std::vector<Eigen::Matrix3d>& virials,
+    FeatureMatrix* features, Eigen::MatrixXd* channel_sums) const {
+    const Tables& t = *tables_;
+    const auto& layout = t.layout;
+    State& state = *workspace.state_;
+    const std::size_t f = size();
+    const std::size_t s_count = species();
+    const std::size_t members = weights.size();
+    if (members == 0) {
+        throw InputError("features: a linear committee needs at least one weight set, got none");
+    }
+    state.weight_rows.resize(members * s_count * f);
+    for (std::size_t k = 0; k < members; ++k) {
+        if (weights[k].rows() != static_cast<Eigen::Index>(s_count) ||
+            weights[k].cols() != static_cast<Eigen::Index>(f)) {
+            throw InputError("features: linear weights of member " + std::to_string(k) + " are " +
+                             std::to_string(weights[k].rows()) + " × " + std::to_string(weights[k].cols()) +
+                             " but must be species × features = " + std::to_string(s_count) + " × " +
+                             std::to_string(f));
+        }
+        Eigen::Map<FeatureMatrix>(state.weight_rows.data() + k * s_count * f, weights[k].rows(),
+                                  weights[k].cols()) = weights[k];
+    }
+    auto weight_row = [&](std::size_t k, std::size_t i) {
+        return state.weight_rows.data() + (k * s_count + static_cast<std::size_t>(state.channels[i])) * f;
+    };
+    energies.setZero(static_cast<Eigen::Index>(members));
+    forces.resize(members);
+    virials.resize(members);
+
+    if (layout.mp_message_size > 0) {
+        FeatureMatrix& x = features != nullptr ? *features : state.features;
+        compute(system, workspace, x);
+        if (channel_sums != nullptr) {
+            channel_sums_of(state, x, s_count, *channel_sums);
+        }
+        for (std::size_t k = 0; k < members; ++k) {
+            double energy = 0.0;
+            for (std::size_t i = 0; i < state.atoms; ++i) {
+                energy += Eigen::Map<const Eigen::VectorXd>(weight_row(k, i), static_cast<Eigen::Index>(f))
+                              .dot(x.row(static_cast<Eigen::Index>(i)).transpose());
+            }
+            energies[static_cast<Eigen::Index>(k)] = energy;
+            adjoint_pass(
+                t, state, f, [&](std::size_t i) { return weight_row(k, i); }, forces[k], virials[k]);
+        }
+        return;
+    }
+
+    // Local orders: one pass per centre, pair terms shared by every member.
+    prepare(*this, system, state, layout.density_size, 0);
+    if (features != nullptr) {
+        features->resize(static_cast<Eigen::Index>(state.atoms), static_cast<Eigen::Index>(f));
+    }
+    const bool matrices = layout.nu3.empty();
+    const std::size_t matrix_size = detail::linear_matrices_size(layout);
+    if (matrices) {
+        state.linear.resize(members * s_count * matrix_size);
+        for (std::size_t k = 0; k < members; ++k) {
+            for (std::size_t channel = 0; channel < s_count; ++channel) {
+                detail::linear_matrices(layout, state.weight_rows.data() + (k * s_count + channel) * f,
+                                        state.linear.data() + (k * s_count + channel) * matrix_size);
+            }
+        }
+    }
+    const std::size_t atoms = state.atoms;
+    for (auto& s : state.threads) {
+        reset_member_accumulators(s, members, atoms);
+    }
+    const std::size_t sums_width = matrices ? detail::invariant_sums_size(layout) : f;
+    const std::size_t sums_size = s_count * sums_width;
+    if (channel_sums != nullptr) {
+        begin_channel_sums(state, sums_size);
+    }
+    const std::size_t d = layout.density_size;
+    for_each_centre(atoms, [&](std::size_t i) {
+        ThreadScratch& s = local_scratch(state, t, f);
+        if (s.member_forces.size() != members ||
+            s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
+            reset_member_accumulators(s, members, atoms);  // a thread new to this workspace
+        }
+        grow(s.member_adjoints, members * d);
+        evaluate_centre(t, state, i, s, true);
+        double* c = state.density.data() + i * d;
+        centre_density(t, s, c);
+        double* x =
+            features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
+        const auto channel = static_cast<std::size_t>(state.channels[i]);
+        if (!matrices || features != nullptr) {
+            detail::local_features(t.context, c, x, s.local.data());
+        }
+        if (channel_sums != nullptr) {
+            if (matrices) {
+                add_invariant_sums(t, s, sums_size, sums_width, channel, c);
+            } else {
+                add_to_channel_sums(s, sums_size, channel, x, f);
+            }
+        }
+        for (std::size_t k = 0; k < members; ++k) {
+            const double* w = weight_row(k, i);
+            double* adjoint = s.member_adjoints.data() + k * d;
+            if (matrices) {
+                const double* m = state.linear.data() + (k * s_count + channel) * matrix_size;
+                s.member_energies[k] += detail::linear_local_adjoint(layout, m, w, c, adjoint);
+            } else {
+                double energy = 0.0;
+                for (std::size_t q = 0; q < f; ++q) {
+                    energy += w[q] * x[q];
+                }
+                s.member_energies[k] += energy;
+                std::fill_n(adjoint, d, 0.0);
+                detail::local_backward(t.context, c, w, adjoint, s.local.data());
+            }
+        }
+        const std::size_t stride = s.terms.stride;
+        grow(s.member_pair_gradients, members * 3 * stride);
+        detail::centre_member_pair_gradients(layout, t.radial, s.member_adjoints.data(), d, members, s.terms,
+                                             s.member_pair_gradients.data());
+        const auto neighbours = state.neighbours.neighbours(i);
+        for (std::size_t k = 0; k < members; ++k) {
+            scatter_gradients(s.terms, s.member_pair_gradients.data() + k * 3 * stride, i, neighbours,
+                              s.member_forces[k], s.member_virials[k]);
+        }
+    });
+    state.densities_ready = true;
+
+    for (std::size_t k = 0; k < members; ++k) {
+        forces[k].setZero(3, static_cast<Eigen::Index>(atoms));
+        virials[k].setZero();
+    }
+    for (auto& s : state.threads) {
+        if (s.member_forces.size() != members ||
+            s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
+            continue;
+        }
+        for (std::size_t k = 0; k < members; ++k) {
+            forces[k] += s.member_forces[k];
+            virials[k] += s.member_virials[k];
+            energies[static_cast<Eigen::Index>(k)] += s.member_energies[k];
+        }
+    }
+    if (channel_sums != nullptr) {
+        collect_channel_sums(state, t, sums_width, matrices, *channel_sums);
+    }
 }
 
 void FeatureCalculator::design(const engine::System& system, FeatureWorkspace& workspace,

@@ -35,7 +35,8 @@ void check_keys(const json& object, const std::string& where, std::initializer_l
     if (!object.is_object()) {
         fail(where, "must be a JSON object, found " + object.dump());
     }
-    for (const auto& [key, value] : object.items()) {
+    for (const auto& item : object.items()) {
+        const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
         if (std::none_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; })) {
             std::string list;
             for (const char* k : allowed) {

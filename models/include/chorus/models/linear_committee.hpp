@@ -7,8 +7,9 @@
 // Cost per structure: the features once; member energies from the per-species feature sums (one
 // (M × F)·(F) product per species); mean forces and virial by ONE adjoint pass with the mean
 // weights (the model is linear in its weights, so the mean of the members' forces is the force of
-// the mean weights). Per-member forces/virials cost one more adjoint pass each and are computed
-// only when requested.
+// the mean weights). Per-member forces/virials, when requested, come from one pass over the pairs
+// for all members together (FeatureCalculator::compute_linear_committee): the pair terms are shared
+// and only the adjoint contraction is per member; the mean is then the members' average.
 //
 // Model file kind "linear-committee" (linear_committee_file.cpp, written by save_linear_committee):
 //   {"kind": "linear-committee", "format_version": 1,

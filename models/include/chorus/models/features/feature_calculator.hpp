@@ -22,6 +22,7 @@
 // the units of E per Å and of E.
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -93,10 +94,25 @@ public:
                   Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial) const;
 
     // The fused path for E = Σ_i w^{(a_i)} · X(i), weights S × F (row = species channel): returns E,
-    // fills forces and virial, and the features too when `features` is not null.
+    // fills forces and virial, and the features too when `features` is not null. `channel_sums`,
+    // when not null, becomes S × F: row a = Σ_{i of channel a} X(i) (all a linear committee needs for
+    // its member energies, without the N × F feature matrix).
     double compute_linear(const engine::System& system, FeatureWorkspace& workspace,
                           const Eigen::MatrixXd& weights, Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial,
-                          FeatureMatrix* features = nullptr) const;
+                          FeatureMatrix* features = nullptr, Eigen::MatrixXd* channel_sums = nullptr) const;
+
+    // The fused path for a committee of linear models on the same features, E_k = Σ_i w_k^{(a_i)} · X(i)
+    // with weights[k] S × F: every member's energy, forces and virial from ONE pass over the pairs.
+    // The pair terms (Y, ∇Y, g, g') are evaluated once per centre; only the adjoint ∂E_k/∂c(i) and
+    // its contraction with the pair terms are per member. Member k's forces equal compute_linear()
+    // with weights[k] to rounding (1e-12 relative). Fills the features too when `features` is not
+    // null, and `channel_sums` as compute_linear(). With [1←1] features: one compute() and one
+    // adjoint pass per member.
+    void compute_linear_committee(const engine::System& system, FeatureWorkspace& workspace,
+                                  std::span<const Eigen::MatrixXd> weights, Eigen::VectorXd& energies,
+                                  std::vector<Eigen::Matrix3Xd>& forces,
+                                  std::vector<Eigen::Matrix3d>& virials, FeatureMatrix* features = nullptr,
+                                  Eigen::MatrixXd* channel_sums = nullptr) const;
 
     // Forward-mode training rows (StructureDesign). Dense: 3N × S·F doubles. Local orders go through
     // the product rule per pair; [1←1] columns are built by one adjoint pass each (slower, exact).
