@@ -85,8 +85,16 @@ Penalty penalty_of(const NormalEquations& equations, const RegularisationLayout&
             throw InputError("block λ " + text_of(relative) + " of feature block " + std::to_string(b) +
                              " must be positive; unregularised columns belong in the baselines");
         }
-        penalty.per_lambda.segment(begin, ends[b] - begin)
-            .setConstant(relative * block_scale(diagonal, begin, ends[b]));
+        if (layout.scale == PenaltyScale::column) {
+            // A column that is zero in every row gets 1, so that its weight solves to 0.
+            penalty.per_lambda.segment(begin, ends[b] - begin) =
+                relative * diagonal.segment(begin, ends[b] - begin).unaryExpr([](double d) {
+                    return d > 0.0 ? d : 1.0;
+                });
+        } else {
+            penalty.per_lambda.segment(begin, ends[b] - begin)
+                .setConstant(relative * block_scale(diagonal, begin, ends[b]));
+        }
         begin = ends[b];
     }
     return penalty;

@@ -40,6 +40,7 @@ RegularisationLayout layout_for(const TrainSettings& settings, Eigen::Index spec
                                 const std::vector<OrderBlock>& blocks) {
     RegularisationLayout layout;
     layout.baseline_columns = species;
+    layout.scale = settings.penalty_scale;
     for (Eigen::Index s = 0; s < species; ++s) {
         for (const OrderBlock& block : blocks) {
             layout.block_ends.push_back(species + s * features + block.end);

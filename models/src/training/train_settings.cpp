@@ -147,7 +147,7 @@ TrainSettings train_settings_from_json(const nlohmann::json& document, const std
     }
     if (const nlohmann::json* regulariser = top.find("regulariser")) {
         const ConfigObject object(*regulariser, origin, "regulariser",
-                                  {"smallest", "largest", "points", "order_lambdas"});
+                                  {"smallest", "largest", "points", "order_lambdas", "scale"});
         settings.grid.smallest = object.number("smallest", settings.grid.smallest, 0.0, 1e6, true);
         settings.grid.largest = object.number("largest", settings.grid.largest, settings.grid.smallest, 1e12);
         settings.grid.points = object.count("points", settings.grid.points, 1, 1000);
@@ -157,6 +157,14 @@ TrainSettings train_settings_from_json(const nlohmann::json& document, const std
             for (const auto& [key, unused] : orders->items()) {
                 settings.order_lambdas[key] = order_object.number(key, 1.0, 0.0, 1e12, true);
             }
+        }
+        const std::string scale = object.text("scale", "block");
+        if (scale == "block") {
+            settings.penalty_scale = PenaltyScale::block;
+        } else if (scale == "column") {
+            settings.penalty_scale = PenaltyScale::column;
+        } else {
+            object.fail("scale", "must be \"block\" or \"column\", got \"" + scale + "\"");
         }
     }
     const std::string target = top.text("calibrate_on", "forces");
@@ -199,7 +207,8 @@ nlohmann::json to_json(const TrainSettings& settings) {
          {{"smallest", settings.grid.smallest},
           {"largest", settings.grid.largest},
           {"points", settings.grid.points},
-          {"order_lambdas", order_lambdas}}},
+          {"order_lambdas", order_lambdas},
+          {"scale", settings.penalty_scale == PenaltyScale::column ? "column" : "block"}}},
         {"calibrate_on", settings.calibrate_on == CalibrationTarget::forces ? "forces" : "energies"},
     };
 }

@@ -10,6 +10,7 @@
 using Catch::Matchers::Contains;
 using chorus::models::training::LambdaGrid;
 using chorus::models::training::NormalEquations;
+using chorus::models::training::PenaltyScale;
 using chorus::models::training::RegularisationLayout;
 using chorus::models::training::ridge_penalty;
 using chorus::models::training::select_regulariser;
@@ -100,6 +101,49 @@ TEST_CASE("per-block regularisation scales each block by its own mean diagonal",
     CHECK(solution.weights.segment(8, 3).norm() < 1e-3 * problem.truth.segment(8, 3).norm());
     // Baselines are not shrunk even though λ · λ_B is huge elsewhere.
     CHECK(solution.weights.head(2).isApprox(problem.truth.head(2), 0.01));
+}
+
+TEST_CASE("column-scaled penalty: badly scaled features keep their weights where the block mean crushes them",
+          "[training]") {
+    // Noiseless data whose last four feature columns are 10⁻⁶ of the others (diagonal 10⁻¹²),
+    // as high-l, high-n power-spectrum columns are next to low ones. One feature block.
+    LinearProblem problem = linear_problem({.structures = 25, .baselines = 2, .features = 12}, 41u);
+    for (auto& s : problem.structures) {
+        s.design.rightCols(4) *= 1e-6;
+        s.targets = s.design * problem.truth;
+    }
+    // Same true weights: the small columns carry 10⁻⁶ of the signal, which is still exact data.
+    const NormalEquations equations = accumulate(problem.structures);
+    const double lambda = 1e-12;
+
+    // Block mean: the small columns' penalty is λ · mean diagonal ≈ their own diagonal, so their
+    // weights come out far too small — the loss of small directions a tiny λ cannot fix.
+    const RegularisationLayout block{.baseline_columns = 2, .baseline_lambda = 1e-16};
+    const auto crushed = solve_ridge(equations, block, lambda);
+    CHECK((crushed.weights.tail(4) - problem.truth.tail(4)).norm() > 0.1 * problem.truth.tail(4).norm());
+
+    // Column: each column is penalised relative to itself; every weight is recovered.
+    const RegularisationLayout column{
+        .baseline_columns = 2, .baseline_lambda = 1e-16, .scale = PenaltyScale::column};
+    const Eigen::VectorXd diagonal = equations.gram_diagonal();
+    const Eigen::VectorXd penalty = ridge_penalty(equations, column, lambda);
+    CHECK(penalty[2] == Approx(lambda * diagonal[2]));
+    CHECK(penalty[13] == Approx(lambda * diagonal[13]));
+    const auto recovered = solve_ridge(equations, column, lambda);
+    INFO(recovered.report.describe());
+    CHECK_FALSE(recovered.report.used_fallback);
+    // Not to 1e-12: their signal is 10⁻⁶ of the targets, so the normal equations resolve it from
+    // differences of O(1) sums that are 10⁻⁶ of them (~1e-7 observed); the block fit is off by O(1).
+    CHECK(relative_error(recovered.weights.tail(4), problem.truth.tail(4)) < 1e-5);
+    CHECK(relative_error(recovered.weights, problem.truth) < 1e-5);
+
+    // The selection's eigendecomposition path uses the same penalty: at one λ it reproduces the
+    // direct solve's (zero) loss, whereas the block-scaled selection does not fit the data.
+    const LambdaGrid one{.smallest = lambda, .largest = lambda, .points = 1};
+    const double mean_square = equations.target_norm() / equations.weight_sum();
+    CHECK(select_regulariser(equations, equations, column, one).validation_loss < 1e-13 * mean_square);
+    CHECK(select_regulariser(equations, equations, block, one).validation_loss ==
+          Approx(equations.loss(crushed.weights)).epsilon(1e-6));
 }
 
 TEST_CASE("regulariser selection on a validation split", "[training]") {

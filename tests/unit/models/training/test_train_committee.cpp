@@ -167,6 +167,7 @@ TEST_CASE("training settings JSON: defaults, overrides and clear errors", "[trai
     CHECK(parsed.features.cutoff == 4.0);
     CHECK(parsed.features.species.empty());  // taken from the data
     CHECK(parsed.order_lambdas.at("nu1") == 0.1);
+    CHECK(parsed.penalty_scale == chorus::models::training::PenaltyScale::block);  // the default
     // Round trip through to_json.
     const auto again = train_settings_from_json(to_json(parsed), "again");
     CHECK(to_json(again) == to_json(parsed));
@@ -179,4 +180,15 @@ TEST_CASE("training settings JSON: defaults, overrides and clear errors", "[trai
     CHECK_THROWS_AS(
         train_settings_from_json(nlohmann::json::parse(R"({"calibrate_on": "virials"})"), "t.json"),
         chorus::ConfigError);
+
+    // Penalty scaling per column (ridge.hpp): parsed, written back, and misspellings refused.
+    const auto column =
+        train_settings_from_json(nlohmann::json::parse(R"({"regulariser": {"scale": "column"}})"), "t.json");
+    CHECK(column.penalty_scale == chorus::models::training::PenaltyScale::column);
+    CHECK(to_json(column)["regulariser"]["scale"] == "column");
+    CHECK(train_settings_from_json(to_json(column), "again").penalty_scale ==
+          chorus::models::training::PenaltyScale::column);
+    CHECK_THROWS_WITH(
+        train_settings_from_json(nlohmann::json::parse(R"({"regulariser": {"scale": "columns"}})"), "t.json"),
+        Contains("regulariser.scale") && Contains("\"columns\"") && Contains("\"column\""));
 }

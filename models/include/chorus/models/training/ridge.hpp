@@ -10,9 +10,15 @@
 //                              counts do not depend on positions);
 //   [baseline_columns, F)      features, split into blocks (e.g. one per species and body order).
 //
-// Penalty, with s_B = the mean diagonal of AᵀWA over the columns of block B:
-//   feature block B:  p_j = λ · λ_B · s_B
+// Penalty, with s_B = the mean diagonal of AᵀWA over the columns of block B (PenaltyScale::block)
+// or s_j = the column's own diagonal (PenaltyScale::column):
+//   feature block B:  p_j = λ · λ_B · s_B      (block)   or   p_j = λ · λ_B · s_j   (column)
 //   baselines:        p_j = baseline_lambda · s_baselines, independent of λ.
+// Per-column scaling is ridge on standardised features: every column, however small its values,
+// is shrunk relative to its own size. With the block mean, a column whose values are 10⁻⁶ of the
+// block's typical ones is penalised 10¹² λ relative to its own diagonal and is effectively
+// dropped unless λ is tiny. (For the shipped water features both give the same errors: their
+// columns are not that unequal; models/pretrained/README.md.)
 // Scaling by s_B makes λ dimensionless, independent of feature units and of the amount of data
 // (a committee member on half the structures gets half the penalty of the full fit, as it
 // should), and lets blocks of very different magnitude share one λ. Baselines carry the mean
@@ -29,6 +35,10 @@
 
 namespace chorus::models::training {
 
+// How the feature penalty is sized (header comment): by the block's mean diagonal or by each
+// column's own diagonal (standardised features).
+enum class PenaltyScale { block, column };
+
 struct RegularisationLayout {
     Eigen::Index baseline_columns = 0;
     // Exclusive ends of the feature blocks, increasing, the last equal to F; empty means one
@@ -37,6 +47,7 @@ struct RegularisationLayout {
     // Relative strength λ_B > 0 of each block; empty means 1 for every block.
     std::vector<double> block_lambdas{};
     double baseline_lambda = 1e-10;
+    PenaltyScale scale = PenaltyScale::block;
 };
 
 // How a solve went. Every solve is first attempted by LDLT on the Jacobi-scaled matrix (unit

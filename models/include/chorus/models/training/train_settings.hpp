@@ -9,7 +9,8 @@
 //     "validation_fraction": 0.2, "group_key": "source"}, "expected_errors": {"energy_per_atom": 0.0005,
 //     "force": 0.03, "virial_per_atom": 0.005}, "regulariser": {"smallest": 1e-10, "largest": 1.0, "points":
 //     21,
-//                     "order_lambdas": {"nu1": 1.0, "ps": 1.0, "bs": 1.0, "mp": 1.0}},
+//                     "order_lambdas": {"nu1": 1.0, "ps": 1.0, "bs": 1.0, "mp": 1.0},
+//                     "scale": "block"},
 //     "calibrate_on": "forces"
 //   }
 //
@@ -17,7 +18,9 @@
 // expected_errors are the σ of each kind of row: rows are weighted 1/σ² (eV/atom, eV/Å, eV/atom),
 // so that energies, forces and virials enter the loss on a common footing. A non-positive value
 // drops that kind of row. order_lambdas are the relative ridge strengths λ_B of the feature blocks
-// by correlation order (the prefix of the feature names), the same for every species.
+// by correlation order (the prefix of the feature names), the same for every species. `scale`
+// sizes the penalty by each block's mean diagonal ("block", the default) or by each column's own
+// diagonal ("column": ridge on standardised features, ridge.hpp).
 #include <cstdint>
 #include <map>
 #include <string>
@@ -51,6 +54,8 @@ struct TrainSettings {
     ExpectedErrors expected_errors;
     LambdaGrid grid;
     std::map<std::string, double> order_lambdas;  // feature-name prefix → λ_B; absent means 1
+    // "block" (mean diagonal of each block) or "column" (standardised features), ridge.hpp.
+    PenaltyScale penalty_scale = PenaltyScale::block;
     CalibrationTarget calibrate_on = CalibrationTarget::forces;
     std::uint64_t seed = 0;
 };
