@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chorus/error.hpp"
+#include "chorus/models/dipole/dipole_committee.hpp"
 #include "chorus/models/lennard_jones.hpp"
 #include "chorus/models/linear_committee.hpp"
 #include "chorus/models/model_file_object.hpp"
@@ -24,6 +25,7 @@ public:
         factories_.emplace("lennard-jones", &lennard_jones_from_json);
         factories_.emplace("lennard-jones-committee", &lennard_jones_committee_from_json);
         factories_.emplace("linear-committee", &linear_committee_from_json);  // linear_committee.hpp
+        factories_.emplace("linear-dipole-committee", &dipole::dipole_committee_as_energy_model);  // dipole/
     }
 
     void add(std::string kind, ModelFactory factory) {
@@ -115,14 +117,22 @@ std::unique_ptr<engine::Model> load_model(const std::filesystem::path& path) {
     if (file.bad()) {
         throw IoError("cannot read model file '" + name + "': read error; check the file");
     }
+    return model_from_text(text.str(), name);
+}
+
+std::unique_ptr<engine::Model> model_from_text(std::string_view text, std::string_view origin) {
     nlohmann::json document;
     try {
-        document = nlohmann::json::parse(text.str());
+        document = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& parse_error) {
-        throw ConfigError("model file '" + name + "' is not valid JSON (at byte " +
+        throw ConfigError("model file '" + std::string(origin) + "' is not valid JSON (at byte " +
                           std::to_string(parse_error.byte) + "): " + parse_error.what());
+    } catch (const nlohmann::json::exception& error) {
+        // Not a parse_error: e.g. out_of_range for a number beyond a double ("1e400").
+        throw ConfigError("model file '" + std::string(origin) + "' is not valid JSON: " + error.what() +
+                          "; write every number within ±1.8e308");
     }
-    return model_from_json(document, name);
+    return model_from_json(document, origin);
 }
 
 }  // namespace chorus::models

@@ -206,3 +206,22 @@ TEST_CASE("unreadable files and invalid JSON name the path", "[model-file]") {
     CHECK_THROWS_WITH(load_model(wrong.path()),
                       Contains(wrong.path().string()) && Contains("'sigma' is missing"));
 }
+
+// Found by tests/fuzz/fuzz_model_file.cpp: nlohmann throws out_of_range (not parse_error) for a
+// number beyond a double, which escaped load_model as a foreign exception.
+TEST_CASE("a number too large for a double is a ConfigError naming the file", "[model-file][fuzz]") {
+    const std::string text = R"({"kind": "lennard-jones", "epsilon": 0.1e4649, "sigma": 3.4})";
+    CHECK_THROWS_AS(chorus::models::model_from_text(text, "<huge>"), ConfigError);
+    CHECK_THROWS_WITH(chorus::models::model_from_text(text, "<huge>"),
+                      Contains("model file '<huge>'") && Contains("not valid JSON") && Contains("0.1e4649"));
+    const TemporaryFile huge("huge.json", text);
+    CHECK_THROWS_AS(load_model(huge.path()), ConfigError);
+}
+
+TEST_CASE("model_from_text reads what load_model reads", "[model-file]") {
+    const auto model = chorus::models::model_from_text(single().dump(), "<inline>");
+    CHECK(model->kind() == "lennard-jones");
+    CHECK(model->cutoff() == 8.5);
+    CHECK_THROWS_WITH(chorus::models::model_from_text("{", "<inline>"),
+                      Contains("model file '<inline>' is not valid JSON"));
+}

@@ -22,6 +22,10 @@ namespace chorus::models {
 // when it is not valid JSON (with the byte position) or not a valid model; both name the path.
 std::unique_ptr<engine::Model> load_model(const std::filesystem::path& path);
 
+// Builds the model whose file content is `text`, as load_model does after reading the file (used
+// by load_model, and by the fuzzer to skip the file system). ConfigError names `origin`.
+std::unique_ptr<engine::Model> model_from_text(std::string_view text, std::string_view origin);
+
 // Builds a model from a parsed document; `origin` (a path, or e.g. "<inline>") names it in errors.
 std::unique_ptr<engine::Model> model_from_json(const nlohmann::json& document, std::string_view origin);
 
