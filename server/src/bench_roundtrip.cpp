@@ -17,7 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "argon_box.hpp"
+#include "bench_committee.hpp"
 #include "bench_structure.hpp"
+#include "bench_timing.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/lennard_jones.hpp"
 #include "chorus/models/model_file.hpp"
@@ -27,113 +29,6 @@
 
 namespace chorus::server {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-constexpr int warm_up_calls = 20;
-
-struct Timings {
-    std::string name;
-    std::vector<double> microseconds;
-
-    double percentile(double fraction) const {
-        std::vector<double> sorted = microseconds;
-        std::sort(sorted.begin(), sorted.end());
-        const auto rank =
-            static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size()))) - 1;
-        return sorted[std::min(rank, sorted.size() - 1)];
-    }
-};
-
-double elapsed_microseconds(Clock::time_point start) {
-    return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-}
-
-// Every call gets slightly different coordinates, as in a real trajectory, generated outside the
-// timed region.
-std::vector<Eigen::Matrix3Xd> trajectory(const BenchStructure& structure, int calls) {
-    std::mt19937 generator(7);
-    std::uniform_real_distribution<double> step(-0.01, 0.01);
-    std::vector<Eigen::Matrix3Xd> frames(static_cast<std::size_t>(calls), structure.positions);
-    for (auto& frame : frames) {
-        frame = frame.unaryExpr([&](double x) { return x + step(generator); });
-    }
-    return frames;
-}
-
-// The bare evaluation, in an arena of the same size as the serve session's, so that the round trip
-// rows differ from it by the protocol alone.
-Timings time_model(const engine::Model& model, const BenchStructure& structure,
-                   const std::vector<Eigen::Matrix3Xd>& frames, const engine::ComputeRequest& request,
-                   std::string name, int threads) {
-    tbb::task_arena arena(threads);
-    Timings timings{std::move(name), {}};
-    arena.execute([&] {
-        engine::System system(structure.atomic_numbers, structure.positions, structure.cell,
-                              structure.periodic);
-        engine::CommitteeResult result;
-        for (int i = 0; i < warm_up_calls; ++i) {
-            model.evaluate(system, request, result);
-        }
-        for (const auto& frame : frames) {
-            const auto start = Clock::now();
-            system.update(frame, structure.cell, structure.periodic);
-            model.evaluate(system, request, result);
-            timings.microseconds.push_back(elapsed_microseconds(start));
-        }
-    });
-    return timings;
-}
-
-Timings time_round_trips(const engine::Model& model, const BenchStructure& structure,
-                         const std::vector<Eigen::Matrix3Xd>& frames, ExtrasMode extras, int threads,
-                         bool over_tcp) {
-    auto server = over_tcp ? IpiTestServer::listen_tcp_loopback()
-                           : IpiTestServer::listen_unix(fmt::format("/tmp/ipi_chorus-bench-{}", ::getpid()));
-
-    ServeSettings settings;
-    settings.addresses = {server->address()};
-    settings.extras = extras;
-    settings.threads = threads;
-    // The wire carries no species: the whole per-atom list is the pattern, repeated once.
-    settings.species_pattern = structure.atomic_numbers;
-    settings.periodicity = structure.periodic ? Periodicity::yes : Periodicity::no;
-    settings.retry_for_seconds = 10.0;
-    settings.log_level = spdlog::level::warn;
-    int serve_exit_code = -1;
-    std::thread client([&] { serve_exit_code = run_serve(settings, model, false); });
-
-    server->accept();
-    server->status();
-    server->send_init(0, "");
-    server->status();
-
-    protocol::PosDataMessage message;
-    message.atoms = static_cast<std::int32_t>(structure.positions.cols());
-    message.structures.resize(1);
-    message.structures[0].cell = cell_to_wire(structure.cell);
-    message.structures[0].positions = positions_to_wire(structure.positions);
-    for (int i = 0; i < warm_up_calls; ++i) {
-        server->compute(message);
-        server->status();  // i-PI probes after every answer
-    }
-
-    Timings timings{over_tcp ? "round trip, TCP" : "round trip, UNIX", {}};
-    for (const auto& frame : frames) {
-        message.structures[0].positions = positions_to_wire(frame);
-        const auto start = Clock::now();
-        server->compute(message);
-        timings.microseconds.push_back(elapsed_microseconds(start));
-        server->status();
-    }
-    server->send_exit();
-    client.join();
-    if (serve_exit_code != 0) {
-        throw Error(
-            fmt::format("the serve session of the benchmark ended with exit code {}", serve_exit_code));
-    }
-    return timings;
-}
 
 // Argon (ε = 0.0104 eV, σ = 3.40 Å, r_c = 2.5σ), four members a few per cent apart: the cost of
 // a committee without the cost of a machine-learning model, so the protocol share shows.
@@ -170,6 +65,9 @@ const char* name_of(ExtrasMode extras) {
 
 int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
     configure_logging(settings.log_level);
+    if (settings.committee_table) {
+        return run_committee_bench(settings);
+    }
     if (settings.threads < 1) {
         throw ConfigError(
             fmt::format("--threads {} is not a thread count; give 1 or more", settings.threads));

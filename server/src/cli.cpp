@@ -54,6 +54,7 @@ public:
         define_reweight();  // `chorus reweight` (reweight_command.hpp)
         define_train();     // `chorus train` (train_command.hpp)
         define_eval();      // `chorus eval` (eval_command.hpp)
+        define_query();     // `chorus query` (query_command.hpp)
     }
 
     CLI::App& app() { return app_; }
@@ -74,50 +75,108 @@ public:
         if (eval_app_->parsed()) {
             return eval_;
         }
+        if (query_app_->parsed()) {
+            QuerySettings settings = query_;
+            if (!query_token_.empty()) {
+                settings.token = query_token_;
+            }
+            return settings;
+        }
         return VersionCommand{};
     }
 
 private:
     void define_serve() {
         serve_app_ = app_.add_subcommand("serve", "connect to i-PI (or ASE) and answer force requests");
-        serve_app_->add_option("--model", serve_.model_path, "model file")->required();
+        serve_app_->add_option("--model", serve_.model_path, "model file")
+            ->required()
+            ->envname("CHORUS_MODEL");
         add_baseline_options(*serve_app_, serve_.baseline);
         serve_app_
             ->add_option("--connect", connect_,
                          "address of the i-PI server: unix:NAME (/tmp/ipi_NAME), unix:/path, tcp:HOST:PORT, "
                          "tcp:[IPv6]:PORT; repeat for several servers")
             ->required()
-            ->take_all();
+            ->take_all()
+            ->envname("CHORUS_CONNECT");
         serve_app_->add_option("--clients", serve_.clients_per_address, "connections per address")
-            ->check(CLI::Range(1, 4096));
+            ->check(CLI::Range(1, 4096))
+            ->envname("CHORUS_CLIENTS");
         serve_app_->add_option("--pbc", pbc_, "periodicity: auto (periodic unless the cell is zero), yes, no")
-            ->check(CLI::IsMember(names_of(periodicity_names)));
-        serve_app_->add_flag("--track-beads", serve_.track_beads,
-                             "answer NEEDINIT after every answer, so i-PI names the bead of each request");
-        serve_app_->add_option(
-            "--species", species_,
-            "element symbols repeated over the atoms, e.g. O,H,H (the protocol carries none)");
+            ->check(CLI::IsMember(names_of(periodicity_names)))
+            ->envname("CHORUS_PBC");
+        serve_app_
+            ->add_flag("--track-beads", serve_.track_beads,
+                       "answer NEEDINIT after every answer, so i-PI names the bead of each request")
+            ->envname("CHORUS_TRACK_BEADS");
+        serve_app_
+            ->add_option("--species", species_,
+                         "element symbols repeated over the atoms, e.g. O,H,H (the protocol carries none)")
+            ->envname("CHORUS_SPECIES");
         serve_app_
             ->add_option("--extras", extras_, "extras JSON: full, energies (no member forces/virials), none")
-            ->check(CLI::IsMember(names_of(extras_names)));
-        serve_app_->add_flag("--persist", serve_.persist, "reconnect after EXIT instead of ending");
+            ->check(CLI::IsMember(names_of(extras_names)))
+            ->envname("CHORUS_EXTRAS");
+        serve_app_->add_flag("--persist", serve_.persist, "reconnect after EXIT instead of ending")
+            ->envname("CHORUS_PERSIST");
         retry_for_ = serve_app_
                          ->add_option("--retry-for", retry_for_seconds_,
                                       "give up connecting after this many seconds (default: retry forever)")
-                         ->check(CLI::NonNegativeNumber);
+                         ->check(CLI::NonNegativeNumber)
+                         ->envname("CHORUS_RETRY_FOR");
         serve_app_->add_option("--threads", serve_.threads, "evaluation threads (default: all cores)")
-            ->check(CLI::Range(1, 4096));
+            ->check(CLI::Range(1, 4096))
+            ->envname("CHORUS_THREADS");
         serve_app_->add_option("--max-atoms", serve_.max_atoms, "largest atom count accepted from a server")
             ->check(CLI::Range(1, 100'000'000));
-        serve_app_->add_option(
-            "--committee-log", serve_committee_log_,
-            "append one line per evaluated structure (member energies, spreads) to this file");
+        serve_app_
+            ->add_option("--dipole-model", serve_.dipole_model_path,
+                         "a dipole committee (chorus train --target dipole): its mean, members and σ go into "
+                         "the extras as chorus_dipole* (e·Bohr)")
+            ->check(CLI::ExistingFile);
+        serve_app_
+            ->add_option("--committee-log", serve_committee_log_,
+                         "append one line per evaluated structure (member energies, spreads) to this file")
+            ->envname("CHORUS_COMMITTEE_LOG");
         serve_app_
             ->add_option(
                 "--temperature", serve_temperature_,
                 "simulation temperature in K, recorded in the committee log's header for reweighting")
-            ->check(CLI::PositiveNumber);
+            ->check(CLI::PositiveNumber)
+            ->envname("CHORUS_TEMPERATURE");
         add_log_level(*serve_app_, serve_log_level_);
+        define_serve_control();
+    }
+
+    // `chorus serve --control` (control_server.hpp; README "Control API").
+    void define_serve_control() {
+        serve_app_
+            ->add_option("--control", serve_control_,
+                         "listen for control/query requests here: PATH or unix:PATH (mode 0600), or "
+                         "tcp:127.0.0.1:PORT")
+            ->envname("CHORUS_CONTROL");
+        serve_app_
+            ->add_option("--control-token", serve_control_token_,
+                         "require this token on every control request (needed for non-loopback TCP)")
+            ->envname("CHORUS_CONTROL_TOKEN");
+        serve_app_->add_option("--capture-dir", serve_capture_dir_,
+                               "directory where the control API's `capture` writes uncertain structures")
+            ->check(CLI::ExistingDirectory);
+    }
+
+    void define_query() {
+        query_app_ = app_.add_subcommand("query", "ask a running `chorus serve --control` (status, uncertainty, "
+                                                  "reweight, capture, metrics)");
+        query_app_->add_option("address", query_.address, "the --control address of chorus serve")->required();
+        query_app_->add_option("request", query_.request, "status, uncertainty, reweight, capture or metrics")
+            ->required();
+        query_app_->add_option("arguments", query_.arguments,
+                               "KEY=VALUE fields of the request, e.g. last=20 temperature=300 threshold=0.01");
+        query_app_->add_flag("--json", query_.json, "print the raw JSON response");
+        query_app_->add_option("--token", query_token_, "the server's --control-token")
+            ->envname("CHORUS_CONTROL_TOKEN");
+        query_app_->add_option("--timeout", query_.timeout_seconds, "seconds to wait for the answer")
+            ->check(CLI::PositiveNumber);
     }
 
     void define_version() { app_.add_subcommand("version", "print the version of chorus and its libraries"); }
@@ -147,6 +206,9 @@ private:
         roundtrip_app_->add_option("--transport", transport_, "unix, tcp or both")
             ->check(CLI::IsMember({"unix", "tcp", "both"}));
         roundtrip_app_->add_option("--json", bench_json_, "also write the results to this JSON file");
+        roundtrip_app_->add_flag("--committee-table", bench_.committee_table,
+                                 "instead: the committee cost table (members, threads, sizes) of a linear "
+                                 "committee --model on --structure");
         roundtrip_app_
             ->add_option("--extras", bench_extras_, "extras sent with every answer: full, energies, none")
             ->check(CLI::IsMember(names_of(extras_names)));
@@ -223,6 +285,10 @@ private:
             ->add_option("--threads", train_.threads,
                          "threads (default: all cores; 1 is bit-for-bit reproducible)")
             ->check(CLI::Range(1, 4096));
+        train_app_
+            ->add_option("--target", train_.target,
+                         "what to learn: energy (energies, forces, stress) or dipole (the extxyz `dipole`, e·Å)")
+            ->check(CLI::IsMember({"energy", "dipole"}));
     }
 
     void define_eval() {
@@ -240,17 +306,24 @@ private:
                 "--subset", eval_.subset,
                 "frames of the split recorded by `chorus train` for this file: train, validation, test, all")
             ->check(CLI::IsMember({"all", "train", "validation", "test"}));
+        eval_app_
+            ->add_option("--dipole-observable", eval_.dipole_observable,
+                         "dipole models: the scalar of each member's dipole for --observables-out (x, y, z in e·Å, "
+                         "norm2 = |μ|² in (e·Å)²)")
+            ->check(CLI::IsMember({"x", "y", "z", "norm2"}));
+        eval_app_->add_option("--observables-out", eval_.observables_out,
+                              "dipole models: write --dipole-observable of every member, one row per frame (several "
+                              "files of equal length, e.g. one per bead: averaged over them), for `chorus reweight "
+                              "--observables FILE --multi-obs`");
     }
 
     static void add_baseline_options(CLI::App& command, BaselineOption& target) {
-        command
-            .add_option("--baseline", target.path,
-                        "the --model committee is a correction (train --baseline) to this model: use both")
+        command.add_option("--baseline", target.path,
+                         "the --model committee is a correction (train --baseline) to this model: use both")
             ->check(CLI::ExistingFile);
-        command
-            .add_option("--baseline-uncertainty", target.uncertainty,
-                        "weighted baseline: uncertainty of the baseline, eV per structure (without it, "
-                        "baseline + correction in full)")
+        command.add_option("--baseline-uncertainty", target.uncertainty,
+                         "weighted baseline: uncertainty of the baseline, eV per structure (without it, "
+                         "baseline + correction in full)")
             ->check(CLI::PositiveNumber);
     }
 
@@ -279,6 +352,15 @@ private:
         }
         if (serve_temperature_ > 0.0) {
             settings.temperature_kelvin = serve_temperature_;
+        }
+        if (!serve_control_.empty()) {
+            settings.control_address = serve_control_;
+        }
+        if (!serve_control_token_.empty()) {
+            settings.control_token = serve_control_token_;
+        }
+        if (!serve_capture_dir_.empty()) {
+            settings.capture_dir = serve_capture_dir_;
         }
         return settings;
     }
@@ -310,6 +392,13 @@ private:
     TrainCommandSettings train_;
     CLI::App* eval_app_ = nullptr;
     EvalCommandSettings eval_;
+
+    CLI::App* query_app_ = nullptr;
+    QuerySettings query_;
+    std::string query_token_;
+    std::string serve_control_;
+    std::string serve_control_token_;
+    std::string serve_capture_dir_;
 
     ServeSettings serve_;
     std::vector<std::string> connect_;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "eval_command.hpp"      // EvalCommandSettings (`chorus eval`)
+#include "query_command.hpp"     // QuerySettings (`chorus query`)
 #include "reweight_command.hpp"  // ReweightSettings (`chorus reweight`)
 #include "settings.hpp"
 #include "train_command.hpp"  // TrainCommandSettings (`chorus train`)
@@ -14,7 +15,7 @@
 namespace chorus::server {
 
 using Command = std::variant<ServeSettings, RoundtripBenchSettings, VersionCommand, ReweightSettings,
-                             TrainCommandSettings, EvalCommandSettings>;
+                             TrainCommandSettings, EvalCommandSettings, QuerySettings>;
 
 // Parses `args` (without the program name). Throws CLI::ParseError (including CLI::CallForHelp)
 // for bad flags and ConfigError for values CLI11 cannot judge (addresses, species).

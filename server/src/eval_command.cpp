@@ -17,6 +17,7 @@
 #include "chorus/models/model_file.hpp"
 #include "chorus/models/sha256.hpp"
 #include "chorus/models/training/train_evaluation.hpp"
+#include "dipole_eval_command.hpp"
 
 namespace chorus::server {
 namespace {
@@ -164,6 +165,13 @@ void write_plots(const std::filesystem::path& directory,
 int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
     if (settings.data_paths.empty()) {
         throw ConfigError("no data to evaluate; give one or more extxyz files");
+    }
+    if (is_dipole_model_file(settings.model_path)) {
+        return run_dipole_eval(settings, out);
+    }
+    if (settings.dipole_observable || settings.observables_out) {
+        throw ConfigError("--dipole-observable and --observables-out apply to dipole models; '" +
+                          settings.model_path + "' is not one");
     }
     // The file's own model knows its training split; the evaluated one may add a baseline to it.
     const std::shared_ptr<const engine::Model> file_model = models::load_model(settings.model_path);

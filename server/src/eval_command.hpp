@@ -20,6 +20,11 @@ struct EvalCommandSettings {
     // this very file (matched by SHA-256), only the frames of that part of its recorded split.
     std::string subset = "all";
     BaselineOption baseline;  // --baseline, --baseline-uncertainty
+    // Dipole models only (dipole_eval_command.hpp): --dipole-observable x|y|z|norm2 and
+    // --observables-out FILE write that scalar of every member's dipole, one row per frame, in the
+    // layout of `chorus reweight --observables FILE --multi-obs`.
+    std::optional<std::string> dipole_observable;
+    std::optional<std::string> observables_out;
 };
 
 int run_eval(const EvalCommandSettings& settings, std::ostream& out);

@@ -11,9 +11,12 @@
 #include "chorus/engine/committee_result.hpp"
 #include "chorus/engine/model.hpp"
 #include "chorus/engine/system.hpp"
+#include "chorus/models/dipole/dipole_committee.hpp"
 #include "chorus/protocol/driver.hpp"
+#include "capture.hpp"
 #include "committee_log.hpp"
 #include "extras.hpp"
+#include "live_store.hpp"
 #include "wire_conversion.hpp"
 
 namespace chorus::server {
@@ -26,6 +29,14 @@ struct EvaluationSettings {
     // outlive them), under this connection label ("address#index").
     CommitteeLog* committee_log = nullptr;
     std::string connection;
+    // --control: every evaluated structure also goes to the live store (shared, must outlive the
+    // sessions) under this connection slot, and is offered to the capture (when --capture-dir).
+    LiveStore* live = nullptr;
+    std::uint32_t live_connection = 0;
+    Capture* capture = nullptr;
+    // --dipole-model: its prediction goes into the extras (dipole_extras.hpp); shared, must outlive
+    // the sessions.
+    const models::dipole::DipoleCommittee* dipole = nullptr;
 };
 
 class Evaluator {
@@ -39,7 +50,8 @@ public:
 
 private:
     void load(const protocol::WireStructure& structure, std::size_t atoms);
-    void record(std::int32_t bead, std::size_t atoms);
+    void record(std::int32_t bead, std::size_t atoms, double evaluation_seconds);
+    void offer_to_capture(std::int32_t bead, std::size_t atoms, double sigma_energy, double max_force_sigma);
 
     const engine::Model& model_;
     EvaluationSettings settings_;

@@ -8,6 +8,7 @@
 #include "chorus/error.hpp"
 #include "cli.hpp"
 #include "eval_command.hpp"
+#include "query_command.hpp"
 #include "reweight_command.hpp"
 #include "serve.hpp"
 #include "train_command.hpp"
@@ -37,6 +38,9 @@ int run_program(int argc, char** argv) {
         }
         if (const auto* eval = std::get_if<EvalCommandSettings>(&*parsed.command)) {
             return run_eval(*eval, std::cout);
+        }
+        if (const auto* query = std::get_if<QuerySettings>(&*parsed.command)) {
+            return run_query(*query, std::cout, std::cerr);
         }
         std::puts(version_text().c_str());
         return 0;

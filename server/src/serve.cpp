@@ -13,8 +13,12 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 
+#include "chorus/error.hpp"
 #include "chorus/models/model_file.hpp"
+#include "capture.hpp"
 #include "committee_log.hpp"
+#include "control_server.hpp"
+#include "live_store.hpp"
 #include "session.hpp"
 #include "species.hpp"
 
@@ -85,6 +89,17 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
     evaluation.periodicity = settings.periodicity;
     evaluation.species_pattern = resolve_species_pattern(settings.species_pattern, model.species());
     evaluation.extras = settings.extras;
+    std::unique_ptr<models::dipole::DipoleCommittee> dipole;
+    if (settings.dipole_model_path) {
+        dipole = models::dipole::load_dipole_committee(*settings.dipole_model_path);
+        evaluation.dipole = dipole.get();
+        spdlog::info("dipole model: {} ({}); keys chorus_dipole* in the extras, e·Bohr",
+                     *settings.dipole_model_path, dipole->description());
+        if (settings.extras == ExtrasMode::none) {
+            spdlog::warn(
+                "--dipole-model with --extras none: the dipole is computed into nothing; drop --extras none");
+        }
+    }
 
     const int threads = settings.threads > 0 ? settings.threads : tbb::info::default_concurrency();
     log_settings(settings, model, evaluation.species_pattern, threads);
@@ -98,6 +113,29 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
         spdlog::info("committee log: appending to '{}'", *settings.committee_log_path);
     }
     tbb::task_arena arena(threads);
+
+    // --control: the live store is filled by the evaluations; the control server reads it.
+    std::unique_ptr<LiveStore> live;
+    std::unique_ptr<Capture> capture;
+    std::unique_ptr<ControlServer> control;
+    if (settings.capture_dir && !settings.control_address) {
+        throw ConfigError("--capture-dir needs --control: captures are started by a `capture` request");
+    }
+    if (settings.control_address) {
+        const ControlAddress address = parse_control_address(*settings.control_address);
+        if (address.tcp && !is_loopback_host(address.host) && !settings.control_token) {
+            throw ConfigError(fmt::format(
+                "--control {} is not a loopback address: anyone who can reach it could query the "
+                "daemon; give --control-token (or CHORUS_CONTROL_TOKEN) or listen on 127.0.0.1",
+                address.text));
+        }
+        live = std::make_unique<LiveStore>(model.committee_size());
+        evaluation.live = live.get();
+        if (settings.capture_dir) {
+            capture = std::make_unique<Capture>(*settings.capture_dir);
+            evaluation.capture = capture.get();
+        }
+    }
 
     asio::io_context io_context(1);
     std::vector<std::unique_ptr<Session>> sessions;
@@ -114,8 +152,25 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
             session_settings.max_atoms = settings.max_atoms;
             session_settings.evaluation = evaluation;
             session_settings.evaluation.connection = fmt::format("{}#{}", describe(address), index);
+            if (live) {
+                session_settings.evaluation.live_connection =
+                    live->add_connection(session_settings.evaluation.connection, describe(address));
+            }
             sessions.push_back(std::make_unique<Session>(io_context.get_executor(),
                                                          std::move(session_settings), model, arena));
+        }
+    }
+
+    if (settings.control_address) {
+        // Started after the store knows every connection, before any session runs.
+        ControlContext context{model.description(), settings.temperature_kelvin, settings.control_token};
+        control = std::make_unique<ControlServer>(parse_control_address(*settings.control_address),
+                                                  ControlHandler(std::move(context), *live, capture.get()));
+        spdlog::info("control: listening on {}{}{}", control->endpoint(),
+                     control->endpoint().starts_with("unix:") ? " (mode 0600)" : "",
+                     settings.control_token ? ", token required" : "");
+        if (capture) {
+            spdlog::info("control: `capture` writes into '{}'", *settings.capture_dir);
         }
     }
 
@@ -169,6 +224,12 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
         std::signal(SIGTERM, SIG_IGN);
     }
 
+    if (control) {
+        control->stop();
+    }
+    if (capture) {
+        capture->close();
+    }
     if (committee_log) {
         // Every answered structure was queued before its answer went out: this writes them all.
         committee_log->close();

@@ -62,6 +62,7 @@ asio::awaitable<SessionOutcome> Session::run() {
         }
         const auto answered_before = answered_;
         const ConversationEnd end = co_await converse();
+        set_connected(false);
         if (answered_ > answered_before) {
             backoff_.reset();  // that server worked: a new failure starts from the short delay
         }
@@ -88,6 +89,7 @@ asio::awaitable<bool> Session::connect_with_retry() {
             spdlog::debug("{}: connecting (attempt {})", label(), attempt);
             co_await connection_.connect(settings_.address);
             spdlog::info("{}: connected", label());
+            set_connected(true);
             retry_budget_.reset();
             co_return true;
         } catch (const std::system_error& error) {
@@ -116,6 +118,18 @@ asio::awaitable<void> Session::flush(protocol::Driver& driver) {
         co_await connection_.write(outgoing);
         outgoing.clear();
     }
+    if (request_received_ && answered_ > answered_at_request_ && settings_.evaluation.live != nullptr) {
+        // Round trip as the peer sees it, minus the network: request complete → answer written.
+        const std::chrono::duration<double> round_trip = std::chrono::steady_clock::now() - *request_received_;
+        settings_.evaluation.live->add_round_trip(settings_.evaluation.live_connection, round_trip.count());
+        request_received_.reset();
+    }
+}
+
+void Session::set_connected(bool connected) {
+    if (settings_.evaluation.live != nullptr) {
+        settings_.evaluation.live->set_connected(settings_.evaluation.live_connection, connected);
+    }
 }
 
 asio::awaitable<Session::ConversationEnd> Session::converse() {
@@ -142,6 +156,8 @@ asio::awaitable<Session::ConversationEnd> Session::converse() {
                 }
                 if (auto request = driver.take_request()) {
                     co_await flush(driver);
+                    request_received_ = std::chrono::steady_clock::now();
+                    answered_at_request_ = answered_;
                     spdlog::debug("{}: evaluating {} structure(s) of {} atoms for bead {}", label(),
                                   request->structures.size(), request->atoms, request->replica_id);
                     evaluating_ = true;

@@ -61,6 +61,7 @@ private:
     asio::awaitable<ConversationEnd> converse();
     asio::awaitable<void> flush(protocol::Driver& driver);
     asio::awaitable<void> pause(Backoff::Duration delay);
+    void set_connected(bool connected);  // for the live store (--control)
     // Prefix of every log line: "unix:/tmp/ipi_x #0".
     std::string label() const;
 
@@ -76,6 +77,9 @@ private:
     bool stopping_ = false;
     bool evaluating_ = false;
     std::uint64_t answered_ = 0;
+    // The request being answered, for the round-trip latency of the live store.
+    std::optional<std::chrono::steady_clock::time_point> request_received_;
+    std::uint64_t answered_at_request_ = 0;
 };
 
 }  // namespace chorus::server

@@ -31,6 +31,10 @@ struct ServeSettings {
     std::optional<std::string> committee_log_path;  // --committee-log
     std::optional<double> temperature_kelvin;       // --temperature: recorded in the log's header
     BaselineOption baseline;                        // --baseline, --baseline-uncertainty
+    std::optional<std::string> control_address;     // --control (README "Control API")
+    std::optional<std::string> control_token;       // --control-token: required on every control request
+    std::optional<std::string> capture_dir;         // --capture-dir: where `capture` writes
+    std::optional<std::string> dipole_model_path;   // --dipole-model (dipole_extras.hpp)
 };
 
 // `chorus bench roundtrip`
@@ -46,6 +50,8 @@ struct RoundtripBenchSettings {
     std::optional<std::string> json_path;
     ExtrasMode extras = ExtrasMode::full;
     spdlog::level::level_enum log_level = spdlog::level::warn;
+    bool committee_table =
+        false;  // --committee-table: the committee cost table instead (bench_committee.hpp)
 };
 
 // `chorus version`

@@ -19,6 +19,7 @@
 #include "chorus/models/model_file.hpp"
 #include "chorus/models/sha256.hpp"
 #include "chorus/models/training/train_committee.hpp"
+#include "dipole_train_command.hpp"
 
 #ifndef CHORUS_VERSION
 #define CHORUS_VERSION "unknown"
@@ -148,6 +149,12 @@ std::vector<std::size_t> indices_in_file(const std::vector<training::LabelledFra
 }  // namespace
 
 int run_train(const TrainCommandSettings& command, std::ostream& out) {
+    if (command.target == "dipole") {
+        return run_dipole_train(command, out);
+    }
+    if (command.target != "energy") {
+        throw ConfigError("--target " + command.target + " is not known; use energy or dipole");
+    }
     if (command.data_paths.empty()) {
         throw ConfigError("no training data; give at least one --data FILE.xyz");
     }

@@ -19,6 +19,7 @@ struct TrainCommandSettings {
     // --baseline MODEL: learn the difference between the labels and this model's predictions.
     std::optional<std::string> baseline_path;
     std::vector<std::string> command_line;  // recorded in the model file
+    std::string target = "energy";          // --target energy|dipole (dipole: dipole_train_command.hpp)
 };
 
 // Progress and the summary go to `out`. The date recorded in the model file is

@@ -39,6 +39,12 @@ void positions_from_wire(std::span<const double> wire_positions, Eigen::Matrix3X
 
 double energy_to_wire(double energy_ev) { return units::ev_to_hartree(energy_ev); }
 
+std::array<double, 3> dipole_to_wire(const Eigen::Vector3d& dipole) {
+    // A dipole is charge × length: only the length changes unit (e stays e).
+    return {units::angstrom_to_bohr(dipole.x()), units::angstrom_to_bohr(dipole.y()),
+            units::angstrom_to_bohr(dipole.z())};
+}
+
 void forces_to_wire(const Eigen::Matrix3Xd& forces, std::vector<double>& out) {
     out.resize(static_cast<std::size_t>(forces.size()));
     std::transform(forces.data(), forces.data() + forces.size(), out.begin(),

@@ -35,6 +35,8 @@ double energy_to_wire(double energy_ev);
 void forces_to_wire(const Eigen::Matrix3Xd& forces, std::vector<double>& out);
 // 3×3 eV → 9 values row-major, Ha.
 std::array<double, 9> virial_to_wire(const Eigen::Matrix3d& virial);
+// Dipole e·Å → e·Bohr (x, y, z) for the extras (dipole_extras.hpp).
+std::array<double, 3> dipole_to_wire(const Eigen::Vector3d& dipole);
 // The mean prediction into the binary part of an answer (extras untouched).
 void mean_to_wire(const engine::CommitteeResult& result, protocol::ForceResult& out);
 

@@ -60,8 +60,9 @@ def main():
     alone = evaluate(args.chorus, workspace, "correction.json.eval", correction, data)
     base = evaluate(args.chorus, workspace, "baseline.eval", baseline, data)
     summed = evaluate(args.chorus, workspace, "sum.eval", correction, data, ["--baseline", baseline])
+    # 1e-10: each run sums per-thread partial results in a scheduling-dependent order (~1e-12).
     for a, b, s in zip(alone["frames"], base["frames"], summed["frames"]):
-        check_close(s["energy"], a["energy"] + b["energy"], 1e-12, "baseline + correction energy (eV)")
+        check_close(s["energy"], a["energy"] + b["energy"], 1e-10, "baseline + correction energy (eV)")
         check_close(np.array(s["forces"]), np.array(a["forces"]) + np.array(b["forces"]), 1e-10,
                     "baseline + correction forces (eV/Å)", atol=1e-12)
     f_sum, f_alone = summed["summary"]["force_rmse"], alone["summary"]["force_rmse"]
@@ -77,8 +78,10 @@ def main():
                         ["--baseline", baseline, "--baseline-uncertainty", repr(s_b)])
     for a, b, w in zip(alone["frames"], base["frames"], weighted["frames"]):
         weight = s_b ** 2 / (s_b ** 2 + a["energy_sigma"] ** 2)
-        check_close(w["energy"], b["energy"] + weight * a["energy"], 1e-12, "V_b + w ΔV̄ (eV)")
-        check_close(w["energy_sigma"], np.sqrt(weight) * a["energy_sigma"], 1e-10, "weighted spread √w σ (eV)")
+        # w depends on σ, a difference of nearly equal member energies: the ~1e-12 thread-order noise of
+        # the members becomes ~1e-9 in σ, hence the looser tolerance.
+        check_close(w["energy"], b["energy"] + weight * a["energy"], 1e-8, "V_b + w ΔV̄ (eV)")
+        check_close(w["energy_sigma"], np.sqrt(weight) * a["energy_sigma"], 1e-8, "weighted spread √w σ (eV)")
     print(f"ok C: --baseline-uncertainty {s_b:.4g} eV weights every frame as V_b + w ΔV̄")
 
     # D.

@@ -1,0 +1,295 @@
+#include "bench_committee.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bench_structure.hpp"
+#include "bench_timing.hpp"
+#include "chorus/error.hpp"
+#include "chorus/models/linear_committee.hpp"
+#include "chorus/models/model_file.hpp"
+#include "serve.hpp"
+
+namespace chorus::server {
+namespace {
+
+using models::LinearCommittee;
+using models::LinearCommitteeParameters;
+
+// The previous algorithm for member forces, kept as the same-run baseline of the one-pass path:
+// features by compute(), then one backward() per member over every pair again.
+class PerMemberPassCommittee final : public engine::Model {
+public:
+    explicit PerMemberPassCommittee(const LinearCommittee& committee)
+        : committee_(committee), calculator_(committee.parameters().features) {}
+
+    std::string_view kind() const override { return "linear-committee (per-member passes)"; }
+    std::string description() const override { return committee_.description() + ", per-member passes"; }
+    std::span<const int> species() const override { return committee_.species(); }
+    double cutoff() const override { return committee_.cutoff(); }
+    std::size_t committee_size() const override { return committee_.committee_size(); }
+
+protected:
+    void compute(const engine::System& system, const engine::ComputeRequest& request,
+                 engine::CommitteeResult& result) const override {
+        const auto& p = committee_.parameters();
+        const std::size_t members = committee_size();
+        result.reset(members, system.size(), request);
+        calculator_.compute(system, workspace_, features_);
+        gradient_.resize(features_.rows(), features_.cols());
+        for (std::size_t k = 0; k < members; ++k) {
+            double energy = 0.0;
+            for (Eigen::Index i = 0; i < features_.rows(); ++i) {
+                const int channel = p.features.channel(system.atomic_numbers()[static_cast<std::size_t>(i)]);
+                gradient_.row(i) = p.weights[k].row(channel);
+                energy += gradient_.row(i).dot(features_.row(i)) +
+                          p.baselines(channel, static_cast<Eigen::Index>(k));
+            }
+            result.member_energies[static_cast<Eigen::Index>(k)] = energy;
+            calculator_.backward(system, workspace_, gradient_, forces_, virial_);
+            if (request.member_forces) {
+                result.member_forces[k] = forces_;
+            }
+            if (request.member_virials) {
+                result.member_virials[k] = virial_;
+            }
+        }
+        result.set_mean_from_members();
+    }
+
+private:
+    const LinearCommittee& committee_;
+    models::features::FeatureCalculator calculator_;
+    // One caller at a time (the benchmark is the only one).
+    mutable models::features::FeatureWorkspace workspace_ = calculator_.workspace();
+    mutable models::features::FeatureMatrix features_, gradient_;
+    mutable Eigen::Matrix3Xd forces_;
+    mutable Eigen::Matrix3d virial_;
+};
+
+// A committee of `members` members: the model's own, cycled (M = 1 takes the first; M = 32 repeats
+// the eight). The cost does not depend on the weights' values.
+std::unique_ptr<LinearCommittee> with_members(const LinearCommittee& committee, std::size_t members) {
+    LinearCommitteeParameters p = committee.parameters();
+    const std::size_t own = p.weights.size();
+    std::vector<Eigen::MatrixXd> weights;
+    Eigen::MatrixXd baselines(p.baselines.rows(), static_cast<Eigen::Index>(members));
+    for (std::size_t k = 0; k < members; ++k) {
+        weights.push_back(p.weights[k % own]);
+        baselines.col(static_cast<Eigen::Index>(k)) = p.baselines.col(static_cast<Eigen::Index>(k % own));
+    }
+    p.weights = std::move(weights);
+    p.baselines = std::move(baselines);
+    return std::make_unique<LinearCommittee>(std::move(p));
+}
+
+// Resident set size of this process in bytes (Linux /proc; 0 where unavailable).
+double resident_bytes() {
+    std::ifstream status("/proc/self/status");
+    std::string key;
+    while (status >> key) {
+        if (key == "VmRSS:") {
+            double kilobytes = 0.0;
+            status >> kilobytes;
+            return kilobytes * 1024.0;
+        }
+        status.ignore(1 << 12, '\n');
+    }
+    return 0.0;
+}
+
+struct Row {
+    Row(std::string name, int committee, long count, int thread_count = 1)
+        : what(std::move(name)), members(committee), atoms(count), threads(thread_count) {}
+
+    std::string what;
+    int members = 0;
+    long atoms = 0;
+    int threads = 1;
+    double median_us = 0.0;
+    double median_cpu_us = 0.0;  // 0 for round trips
+    std::string baseline;        // the row it is compared with, empty for a baseline itself
+    double ratio = 0.0;          // median per atom / the baseline's median per atom
+    double cpu_ratio = 0.0;      // the same in CPU time (0 when either has none)
+    double bytes_per_atom = -1.0;
+
+    double per_atom() const { return median_us / static_cast<double>(atoms); }
+    double cpu_per_atom() const { return median_cpu_us / static_cast<double>(atoms); }
+};
+
+const engine::ComputeRequest mean_forces{.forces = true, .virial = true};
+const engine::ComputeRequest member_forces{
+    .forces = true, .virial = true, .member_forces = true, .member_virials = true};
+
+int calls_for(const RoundtripBenchSettings& settings, long base_atoms, long atoms) {
+    return std::max(3, static_cast<int>(static_cast<double>(settings.calls) *
+                                        static_cast<double>(base_atoms) / static_cast<double>(atoms)));
+}
+
+}  // namespace
+
+int run_committee_bench(const RoundtripBenchSettings& settings) {
+    if (!settings.model_path || !settings.structure_path) {
+        throw ConfigError(
+            "--committee-table needs --model (a linear-committee file) and --structure (an extxyz file)");
+    }
+    if (settings.threads < 1) {
+        throw ConfigError(
+            fmt::format("--threads {} is not a thread count; give 1 or more", settings.threads));
+    }
+    const auto loaded = models::load_model(*settings.model_path);
+    const auto* committee = dynamic_cast<const LinearCommittee*>(loaded.get());
+    if (committee == nullptr) {
+        throw ConfigError(fmt::format("--committee-table times linear committees, but {} is a {} model",
+                                      *settings.model_path, loaded->kind()));
+    }
+    const BenchStructure base = replicate(read_bench_structure(*settings.structure_path), settings.replicate);
+    const long base_atoms = base.positions.cols();
+    const auto frames = trajectory(base, settings.calls);
+    const int warm_up = std::min(bench_warm_up_calls, settings.calls);
+    const std::size_t own_members = committee->committee_size();
+    std::vector<Row> rows;
+    auto add = [&](Row row, const Timings& timings, const std::string& baseline = "") {
+        row.median_us = timings.percentile(0.5);
+        row.median_cpu_us = timings.cpu_percentile(0.5);
+        row.baseline = baseline;
+        if (!baseline.empty()) {
+            const auto reference =
+                std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.what == baseline; });
+            row.ratio = row.per_atom() / reference->per_atom();
+            row.cpu_ratio = row.median_cpu_us > 0.0 && reference->median_cpu_us > 0.0
+                                ? row.cpu_per_atom() / reference->cpu_per_atom()
+                                : 0.0;
+        }
+        rows.push_back(row);
+        std::fprintf(stderr, "  timed: %s\n", row.what.c_str());
+    };
+
+    // Committee size.
+    const std::string m1 = "mean forces + energies, M=1";
+    std::vector<std::unique_ptr<LinearCommittee>> sized;
+    for (const std::size_t members : {std::size_t{1}, own_members, std::size_t{32}}) {
+        sized.push_back(with_members(*committee, members));
+        const std::string name = fmt::format("mean forces + energies, M={}", members);
+        add({name, static_cast<int>(members), base_atoms},
+            time_model(*sized.back(), base, frames, mean_forces, name, 1, warm_up), members == 1 ? "" : m1);
+    }
+    // Member forces and virials: one pass against one pass per member.
+    for (std::size_t index : {std::size_t{1}, std::size_t{2}}) {
+        const auto& model = *sized[index];
+        const auto members = static_cast<int>(model.committee_size());
+        const std::string mean = fmt::format("mean forces + energies, M={}", members);
+        const std::string name = fmt::format("member forces+virials, M={}", members);
+        add({name, members, base_atoms}, time_model(model, base, frames, member_forces, name, 1, warm_up),
+            mean);
+        const PerMemberPassCommittee per_member(model);
+        const std::string old = fmt::format("  per-member passes, M={}", members);
+        add({old, members, base_atoms}, time_model(per_member, base, frames, member_forces, old, 1, warm_up),
+            mean);
+    }
+    // The socket round trip with the model as given.
+    {
+        const auto members = static_cast<int>(own_members);
+        add({fmt::format("round trip UNIX, energies, M={}", members), members, base_atoms},
+            time_round_trips(*committee, base, frames, ExtrasMode::energies, 1, false),
+            fmt::format("mean forces + energies, M={}", members));
+        add({fmt::format("round trip UNIX, full, M={}", members), members, base_atoms},
+            time_round_trips(*committee, base, frames, ExtrasMode::full, 1, false),
+            fmt::format("member forces+virials, M={}", members));
+    }
+    // Threads, on the 2×2×2 supercell.
+    {
+        const BenchStructure cell = replicate(base, 2);
+        const long atoms = cell.positions.cols();
+        const int calls = calls_for(settings, base_atoms, atoms);
+        const auto cell_frames = trajectory(cell, calls);
+        const std::string one = fmt::format("mean forces, {} atoms, 1 thread", atoms);
+        add({one, static_cast<int>(own_members), atoms, 1},
+            time_model(*committee, cell, cell_frames, mean_forces, one, 1, std::min(warm_up, calls)));
+        const int threads = std::max(2, settings.threads);
+        const std::string many = fmt::format("mean forces, {} atoms, {} threads", atoms, threads);
+        Row row{many, static_cast<int>(own_members), atoms, threads};
+        add(row,
+            time_model(*committee, cell, cell_frames, mean_forces, many, threads, std::min(warm_up, calls)),
+            one);
+    }
+    // Size: cost and memory per atom, replicated n×n×n up to --max-atoms (100 000 by default).
+    const long max_atoms = 100'000;
+    const std::string smallest = fmt::format("size: {} atoms", base_atoms);
+    for (int copies = 1; static_cast<long>(copies) * copies * copies * base_atoms <= max_atoms; ++copies) {
+        if (copies == 5 || copies == 7) {
+            continue;  // keeps the run short; 1, 2, 3, 4, 6, 8 cover three decades
+        }
+        const BenchStructure cell = replicate(base, copies);
+        const long atoms = cell.positions.cols();
+        const int calls = calls_for(settings, base_atoms, atoms);
+        const auto cell_frames = trajectory(cell, calls);
+        const auto model = with_members(*committee, own_members);  // a fresh scratch pool per size
+        const double before = resident_bytes();
+        const std::string name = fmt::format("size: {} atoms", atoms);
+        Row row{name, static_cast<int>(own_members), atoms, 1};
+        const Timings timings = time_model(*model, cell, cell_frames, mean_forces, name, 1, 1);
+        row.bytes_per_atom = (resident_bytes() - before) / static_cast<double>(atoms);
+        add(row, timings, copies == 1 ? "" : smallest);
+    }
+
+    std::printf(
+        "model: %s\nstructure: %s (%ld atoms), %d calls on it (fewer on larger cells); medians; ratios per "
+        "atom "
+        "to the row named last, in wall and CPU time; kB/at: resident-set growth per atom\n",
+        committee->description().c_str(), settings.structure_path->c_str(), base_atoms, settings.calls);
+    std::printf("%-38s %7s %3s %11s %8s %8s %6s %6s %6s  %s\n", "what", "atoms", "thr", "median µs",
+                "µs/atom", "CPU µs/a", "ratio", "CPU r.", "kB/at", "ratio to");
+    nlohmann::json report = {{"model", committee->description()},
+                             {"structure", *settings.structure_path},
+                             {"calls", settings.calls},
+                             {"rows", nlohmann::json::array()}};
+    auto optional = [](bool present, double value, const char* format) {
+        return present ? fmt::format(fmt::runtime(format), value) : std::string();
+    };
+    for (const Row& row : rows) {
+        std::printf("%-38s %7ld %3d %11.1f %8.3f %8s %6s %6s %6s  %s\n", row.what.c_str(), row.atoms,
+                    row.threads, row.median_us, row.per_atom(),
+                    optional(row.median_cpu_us > 0.0, row.cpu_per_atom(), "{:.3f}").c_str(),
+                    optional(!row.baseline.empty(), row.ratio, "{:.2f}").c_str(),
+                    optional(row.cpu_ratio > 0.0, row.cpu_ratio, "{:.2f}").c_str(),
+                    optional(row.bytes_per_atom >= 0.0, row.bytes_per_atom / 1024.0, "{:.1f}").c_str(),
+                    row.baseline.c_str());
+        nlohmann::json entry = {{"what", row.what},           {"members", row.members},
+                                {"atoms", row.atoms},         {"threads", row.threads},
+                                {"median_us", row.median_us}, {"median_us_per_atom", row.per_atom()}};
+        if (row.median_cpu_us > 0.0) {
+            entry["median_cpu_us"] = row.median_cpu_us;
+            entry["median_cpu_us_per_atom"] = row.cpu_per_atom();
+        }
+        if (!row.baseline.empty()) {
+            entry["baseline"] = row.baseline;
+            entry["ratio_per_atom"] = row.ratio;
+            if (row.cpu_ratio > 0.0) {
+                entry["cpu_ratio_per_atom"] = row.cpu_ratio;
+            }
+        }
+        if (row.bytes_per_atom >= 0) {
+            entry["resident_bytes_per_atom"] = row.bytes_per_atom;
+        }
+        report["rows"].push_back(entry);
+    }
+    if (settings.json_path) {
+        std::ofstream file(*settings.json_path);
+        if (!file) {
+            throw IoError(fmt::format("cannot write the benchmark report to {}", *settings.json_path));
+        }
+        file << report.dump(2) << '\n';
+    }
+    return 0;
+}
+
+}  // namespace chorus::server
