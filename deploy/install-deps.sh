@@ -7,6 +7,7 @@
 #   build    compiler, CMake and the -dev libraries chorus is built from
 #   runtime  shared libraries the chorus binary needs (the Docker runtime stage uses this set)
 #   test     peers and tools of the test suite and demo: ASE (i-PI protocol server), numpy, gnuplot
+#   fuzz     clang and its libFuzzer runtime, for deploy/fuzz.sh (not part of `all`)
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -18,7 +19,10 @@ RUNTIME_PACKAGES=(
   libstdc++6 libtbb12 libspdlog1.10 libfmt9 libpugixml1v5
 )
 TEST_PACKAGES=(
-  python3 python3-ase python3-numpy gnuplot-nox procps
+  python3 python3-ase python3-numpy python3-yaml gnuplot-nox procps
+)
+FUZZ_PACKAGES=(
+  clang-14 libclang-rt-14-dev
 )
 
 set_name=${1:-all}
@@ -26,10 +30,11 @@ case "$set_name" in
   build) wanted=("${BUILD_PACKAGES[@]}") ;;
   runtime) wanted=("${RUNTIME_PACKAGES[@]}") ;;
   test) wanted=("${TEST_PACKAGES[@]}") ;;
+  fuzz) wanted=("${FUZZ_PACKAGES[@]}") ;;
   all) wanted=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
   list-build) printf '%s\n' "${BUILD_PACKAGES[@]}"; exit 0 ;;
   list-runtime) printf '%s\n' "${RUNTIME_PACKAGES[@]}"; exit 0 ;;
-  *) echo "install-deps.sh: unknown set '$set_name' (expected build, runtime, test or all)" >&2; exit 2 ;;
+  *) echo "install-deps.sh: unknown set '$set_name' (expected build, runtime, test, fuzz or all)" >&2; exit 2 ;;
 esac
 
 missing=()
