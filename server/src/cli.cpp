@@ -117,6 +117,10 @@ private:
             ->add_option("--extras", extras_, "extras JSON: full, energies (no member forces/virials), none")
             ->check(CLI::IsMember(names_of(extras_names)))
             ->envname("CHORUS_EXTRAS");
+        serve_app_
+            ->add_flag("--atomic-uncertainty", serve_.atomic_uncertainty,
+                       "add chorus_atomic_uncertainty (committee spread of each atom's energy, Ha) to the extras")
+            ->envname("CHORUS_ATOMIC_UNCERTAINTY");
         serve_app_->add_flag("--persist", serve_.persist, "reconnect after EXIT instead of ending")
             ->envname("CHORUS_PERSIST");
         retry_for_ = serve_app_

@@ -30,7 +30,8 @@ double max_force_spread(const engine::CommitteeResult& result) {
 Evaluator::Evaluator(const engine::Model& model, EvaluationSettings settings)
     : model_(model), settings_(std::move(settings)), compute_request_(compute_request_for(settings_.extras)) {
     // Per-atom energies cost N × M memory and time: only the log and the live queries use them.
-    compute_request_.atomic_energies = settings_.committee_log != nullptr || settings_.live != nullptr;
+    compute_request_.atomic_energies =
+        settings_.committee_log != nullptr || settings_.live != nullptr || settings_.atomic_uncertainty;
 }
 
 void Evaluator::record(std::int32_t bead, std::size_t atoms, double evaluation_seconds) {
@@ -118,7 +119,7 @@ void Evaluator::load(const protocol::WireStructure& structure, std::size_t atoms
 
 std::vector<protocol::ForceResult> Evaluator::evaluate(const protocol::EvaluationRequest& request) {
     const auto atoms = static_cast<std::size_t>(request.atoms);
-    const ExtrasContext context{model_.calibration_alpha(), request.replica_id};
+    const ExtrasContext context{model_.calibration_alpha(), request.replica_id, settings_.atomic_uncertainty};
     std::vector<protocol::ForceResult> answers(request.structures.size());
     for (std::size_t b = 0; b < request.structures.size(); ++b) {
         const auto started = std::chrono::steady_clock::now();

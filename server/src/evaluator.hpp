@@ -8,12 +8,12 @@
 
 #include <Eigen/Core>
 
+#include "capture.hpp"
 #include "chorus/engine/committee_result.hpp"
 #include "chorus/engine/model.hpp"
 #include "chorus/engine/system.hpp"
 #include "chorus/models/dipole/dipole_committee.hpp"
 #include "chorus/protocol/driver.hpp"
-#include "capture.hpp"
 #include "committee_log.hpp"
 #include "extras.hpp"
 #include "live_store.hpp"
@@ -37,6 +37,8 @@ struct EvaluationSettings {
     // --dipole-model: its prediction goes into the extras (dipole_extras.hpp); shared, must outlive
     // the sessions.
     const models::dipole::DipoleCommittee* dipole = nullptr;
+    // --atomic-uncertainty: per-atom energy spreads in the extras (chorus_atomic_uncertainty).
+    bool atomic_uncertainty = false;
 };
 
 class Evaluator {

@@ -121,6 +121,15 @@ std::string build_extras(const engine::CommitteeResult& result, ExtrasMode mode,
     json.number(context.alpha);
     json.key("chorus_bead");
     json.number(static_cast<std::int64_t>(context.replica_id));
+    if (context.atomic_uncertainty && result.member_atomic_energies.rows() == result.forces.cols()) {
+        const Eigen::VectorXd spread = result.atomic_energy_spread();
+        values.resize(static_cast<std::size_t>(spread.size()));
+        for (Eigen::Index i = 0; i < spread.size(); ++i) {
+            values[static_cast<std::size_t>(i)] = energy_to_wire(spread[i]);
+        }
+        json.key("chorus_atomic_uncertainty");
+        json.array(values);
+    }
     json.finish();
     return text;
 }

@@ -89,6 +89,7 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
     evaluation.periodicity = settings.periodicity;
     evaluation.species_pattern = resolve_species_pattern(settings.species_pattern, model.species());
     evaluation.extras = settings.extras;
+    evaluation.atomic_uncertainty = settings.atomic_uncertainty;
     std::unique_ptr<models::dipole::DipoleCommittee> dipole;
     if (settings.dipole_model_path) {
         dipole = models::dipole::load_dipole_committee(*settings.dipole_model_path);

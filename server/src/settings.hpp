@@ -35,6 +35,7 @@ struct ServeSettings {
     std::optional<std::string> control_token;       // --control-token: required on every control request
     std::optional<std::string> capture_dir;         // --capture-dir: where `capture` writes
     std::optional<std::string> dipole_model_path;   // --dipole-model (dipole_extras.hpp)
+    bool atomic_uncertainty = false;                // --atomic-uncertainty (extras.hpp)
 };
 
 // `chorus bench roundtrip`

@@ -131,3 +131,34 @@ TEST_CASE("member forces and virials are requested from the model only for full 
         CHECK_FALSE(request.member_virials);
     }
 }
+
+TEST_CASE("--atomic-uncertainty adds each atom's energy spread in Hartree", "[server][extras]") {
+    ComputeRequest request;
+    request.atomic_energies = true;
+    CommitteeResult result;
+    result.reset(members, atoms, request);
+    // Atom 0: members −1/3, 0.1, 2/7 eV; atom 1: all equal, so its spread is exactly 0.
+    result.member_atomic_energies << -1.0 / 3.0, 0.1, 2.0 / 7.0,  //
+        0.25, 0.25, 0.25;
+    result.member_energies = result.member_atomic_energies.colwise().sum().transpose();
+    result.energy = result.member_energies.mean();
+
+    ExtrasContext context{1.0, -1, true};
+    const auto extras = nlohmann::json::parse(build_extras(result, ExtrasMode::energies, context));
+    REQUIRE(extras.contains("chorus_atomic_uncertainty"));
+    const auto& sigma = extras["chorus_atomic_uncertainty"];
+    REQUIRE(sigma.size() == atoms);
+    const double mean = (-1.0 / 3.0 + 0.1 + 2.0 / 7.0) / 3.0;
+    const double spread =
+        std::sqrt((std::pow(-1.0 / 3.0 - mean, 2) + std::pow(0.1 - mean, 2) + std::pow(2.0 / 7.0 - mean, 2)) /
+                  (members - 1));
+    CHECK(sigma[0].get<double>() == Approx(units::ev_to_hartree(spread)).epsilon(1e-14));
+    CHECK(sigma[1].get<double>() == 0.0);
+
+    context.atomic_uncertainty = false;
+    CHECK_FALSE(nlohmann::json::parse(build_extras(result, ExtrasMode::energies, context))
+                    .contains("chorus_atomic_uncertainty"));
+    // A result without per-atom energies has nothing to report, rather than NaNs.
+    CHECK_FALSE(nlohmann::json::parse(build_extras(make_result(false), ExtrasMode::energies, {1.0, -1, true}))
+                    .contains("chorus_atomic_uncertainty"));
+}
