@@ -4,7 +4,10 @@
 ASE's SocketIOCalculator plays the i-PI server, chorus connects to it as the client and answers
 with the mean of the shipped water committee (models/pretrained/water-committee.json); its JSON
 extras carry the committee spread σ_E and the member forces, shown every 10 steps next to the
-potential energy and the temperature.
+potential energy and the temperature. At the end, the demo asks the running chorus for its live
+committee reweighting of the potential energy (`chorus query … reweight` on its --control
+socket), then reweights the committee log chorus wrote (`chorus reweight --committee-log`): the
+two tables agree, and every average comes with its committee spread and statistical error.
 
     /usr/bin/python3 deploy/demo/run_demo.py --chorus build/release/chorus [--steps 200]
     /usr/bin/python3 deploy/demo/run_demo.py --chorus build/release/chorus --species Ar
@@ -114,10 +117,10 @@ def parse_arguments():
 class ChorusProcess:
     """`chorus serve` in the background, its log kept in a file that is shown if it fails."""
 
-    def __init__(self, binary, model, species, address, log_path):
+    def __init__(self, binary, model, species, address, log_path, extra=()):
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        command = [binary, "serve", "--model", model, "--connect", address, "--extras", "full"]
+        command = [binary, "serve", "--model", model, "--connect", address, "--extras", "full", *extra]
         if species:
             command[4:4] = ["--species", species]
         print("$", " ".join(command))
@@ -157,7 +160,16 @@ def largest_force_sigma(extras):
     return float(np.max(np.std(np.asarray(member_forces), axis=0, ddof=1))) * units.Ha / units.Bohr
 
 
-def run(args, system, calc, chorus):
+def show(title, command):
+    """Runs a chorus command and prints its output under a title (the demo's last two tables)."""
+    print(f"\n{title}\n$ {' '.join(command)}", flush=True)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    print(result.stdout.rstrip())
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited with {result.returncode}: {result.stderr.strip()}")
+
+
+def run(args, system, calc, chorus, control):
     atoms = system.build(args)
     rng = np.random.default_rng(args.seed)
     MaxwellBoltzmannDistribution(atoms, temperature_K=system.initial_temperature_factor * system.temperature_k,
@@ -197,14 +209,17 @@ def run(args, system, calc, chorus):
     start = time.monotonic()
     dynamics.run(args.steps)
     elapsed = time.monotonic() - start
-    # Tell chorus the run is over (ASE's close() does not send EXIT).
-    calc.server.protocol.end()
     print("-" * len(header))
     force_summary = f", largest σ_F {max(force_sigmas):.3f} eV/Å" if force_sigmas else ""
     print(f"done: {args.steps} steps ({args.steps * system.timestep_fs:g} fs) in {elapsed:.1f} s "
           f"({1000 * elapsed / args.steps:.0f} ms/step), final T = {atoms.get_temperature():.1f} K, "
           f"mean σ_E = {np.mean(sigmas):.3f} meV ({np.mean(sigmas) / units_in_box:.4f} meV/{system.unit_name})"
           f"{force_summary}")
+    # While chorus still serves: the live estimate over the run so far, from its control socket.
+    show("live committee reweighting, asked of the running chorus serve:",
+         [args.chorus, "query", control, "reweight"])
+    # Tell chorus the run is over (ASE's close() does not send EXIT).
+    calc.server.protocol.end()
 
 
 def interrupt(signum, frame):
@@ -221,12 +236,20 @@ def main():
     name = f"chorus_demo_{os.getpid()}"
     socket_path = f"/tmp/ipi_{name}"
     log_path = f"/tmp/chorus_demo_{os.getpid()}.log"
+    control = f"/tmp/chorus_demo_{os.getpid()}.control"
+    committee_log = f"/tmp/chorus_demo_{os.getpid()}.committee"
     calc = SocketIOCalculator(unixsocket=name, timeout=30)  # listens now; chorus connects next
-    chorus = ChorusProcess(args.chorus, args.model, args.species, f"unix:{name}", log_path)
+    chorus = ChorusProcess(args.chorus, args.model, args.species, f"unix:{name}", log_path,
+                           ["--control", control, "--committee-log", committee_log,
+                            "--temperature", f"{system.temperature_k:g}"])
     failed = True
     interrupted = False
     try:
-        run(args, system, calc, chorus)
+        run(args, system, calc, chorus, control)
+        if chorus.stop(grace=5) != 0:
+            raise RuntimeError(f"chorus exited with {chorus.process.returncode}")
+        show("the same from the committee log, after the run:",
+             [args.chorus, "reweight", "--committee-log", committee_log, "--table"])
         failed = False
     except KeyboardInterrupt:
         interrupted = True
@@ -237,8 +260,9 @@ def main():
     finally:
         calc.close()  # removes the socket file
         code = chorus.stop(grace=0 if failed else 5)
-        if os.path.exists(socket_path):
-            os.unlink(socket_path)
+        for path in (socket_path, committee_log):
+            if os.path.exists(path):
+                os.unlink(path)
         if not failed or interrupted:
             os.unlink(log_path)  # kept only when something went wrong (its path was printed)
     if failed:
