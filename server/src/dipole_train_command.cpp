@@ -15,6 +15,7 @@
 #include "chorus/models/dipole/dipole_training.hpp"
 #include "chorus/models/sha256.hpp"
 #include "dipole_report.hpp"
+#include "json_file.hpp"
 
 #ifndef CHORUS_VERSION
 #define CHORUS_VERSION "unknown"
@@ -29,18 +30,7 @@ namespace dipole = models::dipole;
 training::TrainSettings read_settings(const TrainCommandSettings& command) {
     nlohmann::json document = nlohmann::json::object();
     if (command.config_path) {
-        std::ifstream file(*command.config_path);
-        if (!file) {
-            throw IoError("cannot read training configuration '" + *command.config_path +
-                          "'; check the path");
-        }
-        try {
-            document = nlohmann::json::parse(file);
-        } catch (const nlohmann::json::parse_error& error) {
-            throw ConfigError("training configuration '" + *command.config_path +
-                              "' is not valid JSON (at byte " + std::to_string(error.byte) +
-                              "): " + error.what());
-        }
+        document = read_json_file(*command.config_path, "training configuration");
     }
     training::TrainSettings settings =
         dipole::dipole_train_settings_from_json(document, command.config_path.value_or("<defaults>"));

@@ -20,6 +20,7 @@
 #include "chorus/models/sha256.hpp"
 #include "chorus/models/training/train_committee.hpp"
 #include "dipole_train_command.hpp"
+#include "json_file.hpp"
 
 #ifndef CHORUS_VERSION
 #define CHORUS_VERSION "unknown"
@@ -33,19 +34,7 @@ namespace training = models::training;
 training::TrainSettings read_settings(const TrainCommandSettings& command) {
     training::TrainSettings settings = training::default_train_settings();
     if (command.config_path) {
-        std::ifstream file(*command.config_path);
-        if (!file) {
-            throw IoError("cannot read training configuration '" + *command.config_path +
-                          "'; check the path");
-        }
-        nlohmann::json document;
-        try {
-            document = nlohmann::json::parse(file);
-        } catch (const nlohmann::json::parse_error& error) {
-            throw ConfigError("training configuration '" + *command.config_path +
-                              "' is not valid JSON (at byte " + std::to_string(error.byte) +
-                              "): " + error.what());
-        }
+        const nlohmann::json document = read_json_file(*command.config_path, "training configuration");
         settings = training::train_settings_from_json(document, *command.config_path);
     }
     settings.seed = command.seed;

@@ -206,6 +206,10 @@ std::unique_ptr<DipoleCommittee> load_dipole_committee(const std::filesystem::pa
     } catch (const nlohmann::json::parse_error& parse_error) {
         throw ConfigError("dipole model file '" + name + "' is not valid JSON (at byte " +
                           std::to_string(parse_error.byte) + "): " + parse_error.what());
+    } catch (const nlohmann::json::exception& json_error) {
+        // Not a parse_error: e.g. out_of_range for a number beyond a double ("1e400").
+        throw ConfigError("dipole model file '" + name + "' is not valid JSON: " + json_error.what() +
+                          "; write every number within ±1.8e308");
     }
     DipoleCommitteeParameters parameters = dipole_committee_parameters_from_json(document, name);
     try {
