@@ -170,9 +170,10 @@ private:
 
     void define_query() {
         query_app_ = app_.add_subcommand("query", "ask a running `chorus serve --control` (status, uncertainty, "
-                                                  "reweight, capture, metrics)");
+                                                  "reweight, capture, metrics, reload)");
         query_app_->add_option("address", query_.address, "the --control address of chorus serve")->required();
-        query_app_->add_option("request", query_.request, "status, uncertainty, reweight, capture or metrics")
+        query_app_
+            ->add_option("request", query_.request, "status, uncertainty, reweight, capture, metrics or reload")
             ->required();
         query_app_->add_option("arguments", query_.arguments,
                                "KEY=VALUE fields of the request, e.g. last=20 temperature=300 threshold=0.01");

@@ -56,6 +56,7 @@ Json status_json(const ControlContext& context, const LiveStore& store, const Ca
     }
     Json json{{"model", context.model_description},
               {"members", store.members()},
+              {"model_reloads", context.model_slot != nullptr ? context.model_slot->reloads() : 0},
               {"uptime_seconds", std::chrono::duration<double>(snapshot.uptime).count()},
               {"structures", snapshot.structures},
               {"answers", snapshot.round_trips},
@@ -201,6 +202,13 @@ std::string ControlHandler::handle(std::string_view line) {
             }
             capture_->configure(*capture);
             json["capture"] = capture_json(capture_->status());
+        } else if (std::holds_alternative<ReloadRequest>(request.body)) {
+            if (context_.model_slot == nullptr) {
+                throw InputError("reload is not available in this server");
+            }
+            context_.model_description = context_.model_slot->reload();
+            json["model"] = context_.model_description;
+            json["reloads"] = context_.model_slot->reloads();
         } else {
             const std::optional<CaptureStatus> capture_status =
                 capture_ != nullptr ? std::optional(capture_->status()) : std::nullopt;

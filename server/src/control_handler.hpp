@@ -9,6 +9,7 @@
 #include "capture.hpp"
 #include "live_store.hpp"
 #include "metrics.hpp"
+#include "model_slot.hpp"
 
 namespace chorus::server {
 
@@ -16,6 +17,7 @@ struct ControlContext {
     std::string model_description;
     std::optional<double> temperature_kelvin;  // serve --temperature
     std::optional<std::string> token;          // --control-token: then required on every request
+    ModelSlot* model_slot = nullptr;           // for `reload`; nullptr: reload refused
 };
 
 class ControlHandler {

@@ -22,7 +22,7 @@ constexpr std::array<std::pair<std::string_view, CaptureQuantity>, 4> quantity_n
     {"max_force_sigma", CaptureQuantity::max_force_sigma},
 }};
 
-constexpr std::string_view request_names = "status, uncertainty, reweight, capture, metrics";
+constexpr std::string_view request_names = "status, uncertainty, reweight, capture, metrics, reload";
 
 // Fields every request may carry besides its own.
 const std::set<std::string> common_fields = {"request", "token", "id"};
@@ -176,6 +176,9 @@ ControlRequest parse_object(const Json& object) {
     } else if (name == "metrics") {
         reject_unknown_fields(object, name, {});
         request.body = MetricsRequest{};
+    } else if (name == "reload") {
+        reject_unknown_fields(object, name, {});
+        request.body = ReloadRequest{};
     } else {
         throw InputError(
             fmt::format("unknown request '{}'; accepted: {}", name.substr(0, 80), request_names));
@@ -234,8 +237,8 @@ ControlRequest parse_control_request(std::string_view line) {
 }
 
 std::string_view request_name(const ControlRequestBody& body) {
-    constexpr std::array<std::string_view, 5> names = {"status", "uncertainty", "reweight", "capture",
-                                                       "metrics"};
+    constexpr std::array<std::string_view, 6> names = {"status",  "uncertainty", "reweight",
+                                                       "capture", "metrics",     "reload"};
     return names[body.index()];
 }
 

@@ -38,8 +38,11 @@ struct CaptureRequest {
 
 struct MetricsRequest {};
 
-using ControlRequestBody =
-    std::variant<StatusRequest, UncertaintyRequest, ReweightRequest, CaptureRequest, MetricsRequest>;
+// Re-reads the --model file given at start (no path in the request), validates it and swaps it in.
+struct ReloadRequest {};
+
+using ControlRequestBody = std::variant<StatusRequest, UncertaintyRequest, ReweightRequest, CaptureRequest,
+                                        MetricsRequest, ReloadRequest>;
 
 struct ControlRequest {
     ControlRequestBody body;

@@ -119,12 +119,16 @@ void Evaluator::load(const protocol::WireStructure& structure, std::size_t atoms
 
 std::vector<protocol::ForceResult> Evaluator::evaluate(const protocol::EvaluationRequest& request) {
     const auto atoms = static_cast<std::size_t>(request.atoms);
-    const ExtrasContext context{model_.calibration_alpha(), request.replica_id, settings_.atomic_uncertainty};
+    // Held until the answers are built: a reload meanwhile does not free the model in use.
+    const std::shared_ptr<const engine::Model> reloaded =
+        settings_.model_slot != nullptr ? settings_.model_slot->current() : nullptr;
+    const engine::Model& model = reloaded ? *reloaded : model_;
+    const ExtrasContext context{model.calibration_alpha(), request.replica_id, settings_.atomic_uncertainty};
     std::vector<protocol::ForceResult> answers(request.structures.size());
     for (std::size_t b = 0; b < request.structures.size(); ++b) {
         const auto started = std::chrono::steady_clock::now();
         load(request.structures[b], atoms);
-        model_.evaluate(*system_, compute_request_, result_);
+        model.evaluate(*system_, compute_request_, result_);
         const std::chrono::duration<double> evaluation_time = std::chrono::steady_clock::now() - started;
         mean_to_wire(result_, answers[b]);
         answers[b].extras = build_extras(result_, settings_.extras, context);

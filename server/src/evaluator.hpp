@@ -17,6 +17,7 @@
 #include "committee_log.hpp"
 #include "extras.hpp"
 #include "live_store.hpp"
+#include "model_slot.hpp"
 #include "wire_conversion.hpp"
 
 namespace chorus::server {
@@ -39,6 +40,9 @@ struct EvaluationSettings {
     const models::dipole::DipoleCommittee* dipole = nullptr;
     // --atomic-uncertainty: per-atom energy spreads in the extras (chorus_atomic_uncertainty).
     bool atomic_uncertainty = false;
+    // chorus serve: the replaceable model (control request `reload`), taken afresh at the start of
+    // every request; nullptr: always the model given to the constructor. Must outlive the sessions.
+    const ModelSlot* model_slot = nullptr;
 };
 
 class Evaluator {

@@ -115,6 +115,9 @@ void print_response(const std::string& request, const Json& json, std::ostream& 
         print_reweight(json, out);
     } else if (request == "metrics") {
         out << json.value("text", "");
+    } else if (request == "reload") {
+        fmt::print(out, "model reloaded: {} ({} reload{} since start)\n", json.value("model", ""),
+                   number(json["reloads"]), json.value("reloads", 0) == 1 ? "" : "s");
     } else if (json.contains("capture")) {
         const Json& capture = json["capture"];
         fmt::print(out, "capture {}: threshold {} on {}, at most {} per minute, into {}\n",

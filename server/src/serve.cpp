@@ -81,15 +81,23 @@ void configure_logging(spdlog::level::level_enum level) {
 int run_serve(const ServeSettings& settings) {
     configure_logging(settings.log_level);
     const auto model = with_baseline(models::load_model(settings.model_path), settings.baseline);
-    return run_serve(settings, *model);
+    // `reload` re-reads the path given at start, never one from the request.
+    return run_serve(settings, *model, true, [&settings] {
+        return with_baseline(models::load_model(settings.model_path), settings.baseline);
+    });
 }
 
-int run_serve(const ServeSettings& settings, const engine::Model& model, bool handle_signals) {
+int run_serve(const ServeSettings& settings, const engine::Model& model, bool handle_signals,
+              ModelSlot::Loader reload_loader) {
+    // Not owned: `model` outlives the run; reloaded models are owned by the slot and the evaluations.
+    ModelSlot model_slot(std::shared_ptr<const engine::Model>(std::shared_ptr<void>(), &model),
+                         std::move(reload_loader));
     EvaluationSettings evaluation;
     evaluation.periodicity = settings.periodicity;
     evaluation.species_pattern = resolve_species_pattern(settings.species_pattern, model.species());
     evaluation.extras = settings.extras;
     evaluation.atomic_uncertainty = settings.atomic_uncertainty;
+    evaluation.model_slot = &model_slot;
     std::unique_ptr<models::dipole::DipoleCommittee> dipole;
     if (settings.dipole_model_path) {
         dipole = models::dipole::load_dipole_committee(*settings.dipole_model_path);
@@ -164,7 +172,8 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
 
     if (settings.control_address) {
         // Started after the store knows every connection, before any session runs.
-        ControlContext context{model.description(), settings.temperature_kelvin, settings.control_token};
+        ControlContext context{model.description(), settings.temperature_kelvin, settings.control_token,
+                               &model_slot};
         control = std::make_unique<ControlServer>(parse_control_address(*settings.control_address),
                                                   ControlHandler(std::move(context), *live, capture.get()));
         spdlog::info("control: listening on {}{}{}", control->endpoint(),
