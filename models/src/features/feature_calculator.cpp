@@ -25,15 +25,18 @@ using detail::PairTerms;
 struct detail::FeatureTables {
     explicit FeatureTables(const FeatureSettings& s)
         : layout(s),
-          basis({.cutoff = s.cutoff, .max_angular = layout.l_max, .max_radial = layout.n_pad}),
+          basis(make_radial_functions(
+              {.type = s.radial_basis,
+               .eigenstates = {.cutoff = s.cutoff, .max_angular = layout.l_max, .max_radial = layout.n_pad},
+               .smearing = s.smearing})),
           cutoff(s.cutoff, s.cutoff_width),
-          radial(basis, cutoff, s.spline_accuracy),
+          radial(*basis, cutoff, s.spline_accuracy),
           harmonics(layout.l_max),
           cg(layout.l_max),
           context{layout, radial, cg} {}
 
     FeatureLayout layout;
-    LaplacianEigenstateBasis basis;
+    std::unique_ptr<RadialFunctions> basis;
     CosineCutoff cutoff;
     SplinedRadialBasis radial;
     SphericalHarmonics harmonics;

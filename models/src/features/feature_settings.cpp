@@ -107,6 +107,16 @@ void FeatureSettings::validate() const {
     if (!(spline_accuracy > 0.0) || spline_accuracy > 1e-3) {
         fail("radial_basis.spline_accuracy", "= " + text(spline_accuracy) + " must be in (0, 1e-3]");
     }
+    if (radial_basis != RadialBasisType::laplacian_eigenstate) {
+        if (!(smearing > 0.0) || !std::isfinite(smearing) || smearing > 0.5 * cutoff) {
+            fail("radial_basis.smearing", "= " + text(smearing) + " Å must be in (0, cutoff/2 = " +
+                                              text(0.5 * cutoff) + " Å]; typical values are 0.3–0.5 Å");
+        }
+    } else if (smearing != 0.0) {
+        fail("radial_basis.smearing", "= " + text(smearing) +
+                                          " Å is only used by the smeared radial bases (\"type\": "
+                                          "\"smeared-laplacian-eigenstate\" or \"smeared-gto\")");
+    }
     if (species.empty()) {
         fail("species", "is empty; list the atomic numbers the model handles, e.g. [1, 8]");
     }
@@ -193,6 +203,13 @@ nlohmann::json to_json(const FeatureSettings& settings) {
         {"cutoff_function", {{"type", "cosine"}, {"width", settings.cutoff_width}}},
         {"radial_basis", {{"type", "laplacian-eigenstate"}, {"spline_accuracy", settings.spline_accuracy}}},
         {"species", settings.species}};
+    // The default basis keeps its original JSON form, so existing model files round-trip unchanged.
+    if (settings.radial_basis != RadialBasisType::laplacian_eigenstate) {
+        out["radial_basis"]["type"] = settings.radial_basis == RadialBasisType::smeared_gto
+                                          ? "smeared-gto"
+                                          : "smeared-laplacian-eigenstate";
+        out["radial_basis"]["smearing"] = settings.smearing;
+    }
     if (settings.nu1_n_max) {
         out["nu1"] = {{"n_max", *settings.nu1_n_max}};
     }
@@ -236,10 +253,23 @@ FeatureSettings feature_settings_from_json(const nlohmann::json& input) {
     }
     if (input.contains("radial_basis")) {
         const auto& r = input.at("radial_basis");
-        check_keys(r, "radial_basis", {"type", "spline_accuracy"});
-        if (r.contains("type") && r.at("type") != "laplacian-eigenstate") {
-            fail("radial_basis.type",
-                 "= " + r.at("type").dump() + " is not supported; use \"laplacian-eigenstate\"");
+        check_keys(r, "radial_basis", {"type", "spline_accuracy", "smearing"});
+        if (r.contains("type")) {
+            if (r.at("type") == "smeared-laplacian-eigenstate" || r.at("type") == "smeared-gto") {
+                settings.radial_basis = r.at("type") == "smeared-gto"
+                                            ? RadialBasisType::smeared_gto
+                                            : RadialBasisType::smeared_laplacian_eigenstate;
+                if (!r.contains("smearing")) {
+                    fail("radial_basis.smearing", "is missing; give the Gaussian width σ in Å, e.g. 0.4");
+                }
+            } else if (r.at("type") != "laplacian-eigenstate") {
+                fail("radial_basis.type", "= " + r.at("type").dump() +
+                                              " is not supported; use \"laplacian-eigenstate\", "
+                                              "\"smeared-laplacian-eigenstate\" or \"smeared-gto\"");
+            }
+        }
+        if (r.contains("smearing")) {
+            settings.smearing = number(r, "smearing", "radial_basis.");
         }
         if (r.contains("spline_accuracy")) {
             settings.spline_accuracy = number(r, "spline_accuracy", "radial_basis.");

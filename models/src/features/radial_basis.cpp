@@ -1,6 +1,8 @@
 #include "chorus/models/features/radial_basis.hpp"
 
 #include <algorithm>
+
+#include <Eigen/Eigenvalues>
 #include <cmath>
 #include <numbers>
 #include <sstream>
@@ -161,29 +163,298 @@ double LaplacianEigenstateBasis::derivative(int n, int l, double r) const {
            spherical_bessel_derivative(l, z * r / cutoff_);
 }
 
+void LaplacianEigenstateBasis::evaluate(double r, std::span<double> values,
+                                        std::span<double> derivatives) const {
+    std::size_t f = 0;
+    for (int l = 0; l <= max_angular_; ++l) {
+        for (int n = 0; n < n_max(l); ++n, ++f) {
+            values[f] = value(n, l, r);
+            derivatives[f] = derivative(n, l, r);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+void scaled_modified_spherical_bessel(double z, std::span<double> values, std::span<double> derivatives) {
+    const int count = static_cast<int>(values.size());
+    // One order more than asked for: the derivative needs i_{l+1}.
+    std::vector<double> s(static_cast<std::size_t>(count) + 1, 0.0);
+    const int top = count;
+    if (z == 0.0) {
+        s[0] = 1.0;
+    } else if (z <= 30.0) {
+        // Power series, all terms positive: i_l(z) = z^l/(2l+1)!! Σ_k (z²/2)^k / (k! Π_j (2l+2j+1)).
+        // Up to z = 30 the unscaled values (≤ e^30) cannot overflow.
+        const double scale = std::exp(-z);
+        double leading = 1.0;  // z^l/(2l+1)!!
+        for (int l = 0; l <= top; ++l) {
+            if (l > 0) {
+                leading *= z / (2 * l + 1);
+            }
+            double term = 1.0;
+            double sum = 1.0;
+            for (int k = 1; k < 400; ++k) {
+                term *= 0.5 * z * z / (k * (2.0 * l + 2.0 * k + 1.0));
+                sum += term;
+                if (term < 1e-17 * sum) {
+                    break;
+                }
+            }
+            s[static_cast<std::size_t>(l)] = leading * sum * scale;
+        }
+    } else {
+        // Closed form i_l(z) = [e^z Σ_k (−1)^k a_k/(2z)^k − (−1)^l e^{−z} Σ_k a_k/(2z)^k] / (2z),
+        // a_k = (l+k)!/(k!(l−k)!). Above z = 30 the alternating sum loses at most a few digits
+        // for l ≤ 13, and the second term is below e^{−60}.
+        const double decay = std::exp(-2.0 * z);
+        for (int l = 0; l <= top; ++l) {
+            double a = 1.0;
+            double alternating = 1.0;
+            double plain = 1.0;
+            double power = 1.0;
+            for (int k = 1; k <= l; ++k) {
+                a *= static_cast<double>((l + k) * (l - k + 1)) / k;
+                power *= 2.0 * z;
+                alternating += (k % 2 == 1 ? -a : a) / power;
+                plain += a / power;
+            }
+            s[static_cast<std::size_t>(l)] =
+                (alternating - (l % 2 == 0 ? 1.0 : -1.0) * decay * plain) / (2.0 * z);
+        }
+    }
+    for (int l = 0; l < count; ++l) {
+        const auto u = static_cast<std::size_t>(l);
+        values[u] = s[u];
+        // i_l' = (l i_{l−1} + (l+1) i_{l+1})/(2l+1); i_0' = i_1.
+        derivatives[u] = l == 0 ? s[1] : (l * s[u - 1] + (l + 1) * s[u + 1]) / (2 * l + 1);
+    }
+}
+
+namespace {
+
+// Gauss–Legendre abscissae and weights on [−1, 1] (Newton on P_n; set-up time only).
+void gauss_legendre(int order, std::vector<double>& nodes, std::vector<double>& weights) {
+    nodes.assign(static_cast<std::size_t>(order), 0.0);
+    weights.assign(static_cast<std::size_t>(order), 0.0);
+    for (int i = 0; i < order; ++i) {
+        double x = std::cos(pi * (i + 0.75) / (order + 0.5));
+        double slope = 1.0;
+        for (int iteration = 0; iteration < 100; ++iteration) {
+            double p0 = 1.0;
+            double p1 = x;
+            for (int k = 2; k <= order; ++k) {
+                const double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+                p0 = p1;
+                p1 = p2;
+            }
+            slope = order * (x * p1 - p0) / (x * x - 1.0);
+            const double step = p1 / slope;
+            x -= step;
+            if (std::abs(step) < 1e-16) {
+                break;
+            }
+        }
+        nodes[static_cast<std::size_t>(i)] = x;
+        weights[static_cast<std::size_t>(i)] = 2.0 / ((1.0 - x * x) * slope * slope);
+    }
+}
+
+// Points per panel and panels per σ: a Gaussian sampled by 12 Gauss–Legendre points every σ/2 is
+// integrated to ~1e-15, far below the spline target.
+constexpr int points_per_panel = 12;
+constexpr double panels_per_sigma = 2.0;
+// Beyond 10 σ the Gaussian weight is below e^{−50}.
+constexpr double gaussian_reach = 10.0;
+
+}  // namespace
+
+GaussianTypeOrbitalBasis::GaussianTypeOrbitalBasis(const LaplacianEigenstateSettings& settings)
+    : cutoff_(settings.cutoff), max_angular_(settings.max_angular), n_max_(settings.max_radial) {
+    if (!(cutoff_ > 0.0) || !std::isfinite(cutoff_) || max_angular_ < 0 || n_max_ < 1) {
+        throw ConfigError("GTO radial basis: cutoff " + to_text(cutoff_) + " Å, max_angular " +
+                          std::to_string(max_angular_) + " and max_radial " + std::to_string(n_max_) +
+                          " must be > 0, ≥ 0 and ≥ 1");
+    }
+    for (int k = 0; k < n_max_; ++k) {
+        widths_.push_back(cutoff_ * std::max(std::sqrt(static_cast<double>(k)), 1.0) / n_max_);
+    }
+    // Overlaps on [0, r_c] by Gauss–Legendre: 40 panels × 12 points resolve the narrowest
+    // Gaussian (s_0 = r_c/n_max) to machine precision.
+    std::vector<double> unit_nodes, unit_weights;
+    gauss_legendre(points_per_panel, unit_nodes, unit_weights);
+    constexpr int panels = 40;
+    const auto size = static_cast<Eigen::Index>(n_max_);
+    for (int l = 0; l <= max_angular_; ++l) {
+        Eigen::MatrixXd overlap = Eigen::MatrixXd::Zero(size, size);
+        for (int p = 0; p < panels; ++p) {
+            for (int i = 0; i < points_per_panel; ++i) {
+                const double width = cutoff_ / panels;
+                const double x = width * (p + 0.5 * (1.0 + unit_nodes[static_cast<std::size_t>(i)]));
+                const double w = 0.5 * width * unit_weights[static_cast<std::size_t>(i)];
+                Eigen::VectorXd g(size);
+                for (int k = 0; k < n_max_; ++k) {
+                    const double s = widths_[static_cast<std::size_t>(k)];
+                    g[k] = std::pow(x, k) * std::exp(-0.5 * x * x / (s * s));
+                }
+                overlap += w * x * x * g * g.transpose();
+            }
+        }
+        const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(overlap);
+        const Eigen::VectorXd& lambda = eigen.eigenvalues();
+        if (lambda.minCoeff() <= 1e-14 * lambda.maxCoeff()) {
+            throw ConfigError("GTO radial basis: the " + std::to_string(n_max_) + " Gaussians at l = " +
+                              std::to_string(l) + " are linearly dependent on [0, r_c]; lower max_radial");
+        }
+        const Eigen::MatrixXd inverse_root = eigen.eigenvectors() *
+                                             lambda.cwiseSqrt().cwiseInverse().asDiagonal() *
+                                             eigen.eigenvectors().transpose();
+        for (int n = 0; n < n_max_; ++n) {
+            for (int k = 0; k < n_max_; ++k) {
+                coefficients_.push_back(inverse_root(n, k));
+            }
+        }
+    }
+}
+
+void GaussianTypeOrbitalBasis::evaluate(double r, std::span<double> values,
+                                        std::span<double> derivatives) const {
+    std::vector<double> gaussians(static_cast<std::size_t>(n_max_)), slopes(static_cast<std::size_t>(n_max_));
+    std::size_t f = 0;
+    for (int l = 0; l <= max_angular_; ++l) {
+        // r^k and k r^{k−1} by repeated products (the same primitives for every l).
+        double power = 1.0;
+        double lower = 0.0;  // r^{k−1}
+        for (int k = 0; k < n_max_; ++k) {
+            const double s2 = widths_[static_cast<std::size_t>(k)] * widths_[static_cast<std::size_t>(k)];
+            const double e = std::exp(-0.5 * r * r / s2);
+            gaussians[static_cast<std::size_t>(k)] = power * e;
+            slopes[static_cast<std::size_t>(k)] = (k * lower - r * power / s2) * e;
+            lower = power;
+            power *= r;
+        }
+        for (int n = 0; n < n_max_; ++n, ++f) {
+            const double* c = coefficients_.data() +
+                              (static_cast<std::size_t>(l * n_max_ + n)) * static_cast<std::size_t>(n_max_);
+            double value = 0.0;
+            double slope = 0.0;
+            for (int k = 0; k < n_max_; ++k) {
+                value += c[k] * gaussians[static_cast<std::size_t>(k)];
+                slope += c[k] * slopes[static_cast<std::size_t>(k)];
+            }
+            values[f] = value;
+            derivatives[f] = slope;
+        }
+    }
+}
+
+GaussianSmearedBasis::GaussianSmearedBasis(std::unique_ptr<RadialFunctions> primitive, double smearing)
+    : primitive_(std::move(primitive)), smearing_(smearing) {
+    if (!(smearing > 0.0) || !std::isfinite(smearing) || smearing > 0.5 * primitive_->cutoff()) {
+        throw ConfigError("radial basis: the smearing σ = " + to_text(smearing) +
+                          " Å must be positive and at most r_c/2 = " + to_text(0.5 * primitive_->cutoff()) +
+                          " Å; typical values are 0.3–0.5 Å");
+    }
+    for (int l = 0; l <= primitive_->max_angular(); ++l) {
+        functions_ += static_cast<std::size_t>(primitive_->n_max(l));
+    }
+    std::vector<double> unit_nodes, unit_weights;
+    gauss_legendre(points_per_panel, unit_nodes, unit_weights);
+    const double r_c = primitive_->cutoff();
+    const auto panels = static_cast<int>(std::ceil(r_c * panels_per_sigma / smearing));
+    const double width = r_c / panels;
+    std::vector<double> values(functions_), derivatives(functions_);
+    for (int p = 0; p < panels; ++p) {
+        for (int i = 0; i < points_per_panel; ++i) {
+            const double x = width * (p + 0.5 * (1.0 + unit_nodes[static_cast<std::size_t>(i)]));
+            const double w = 0.5 * width * unit_weights[static_cast<std::size_t>(i)];
+            primitive_->evaluate(x, values, derivatives);
+            nodes_.push_back(x);
+            for (const double value : values) {
+                weighted_.push_back(w * x * x * value);
+            }
+        }
+    }
+}
+
+void GaussianSmearedBasis::evaluate(double r, std::span<double> values, std::span<double> derivatives) const {
+    const double distance = std::abs(r);
+    const double variance = smearing_ * smearing_;
+    const double prefactor = 4.0 * pi * std::pow(2.0 * pi * variance, -1.5);
+    const int orders = primitive_->max_angular() + 1;
+    std::vector<double> s(static_cast<std::size_t>(orders)), t(static_cast<std::size_t>(orders));
+    std::fill_n(values.begin(), functions_, 0.0);
+    std::fill_n(derivatives.begin(), functions_, 0.0);
+    const auto first = static_cast<std::size_t>(
+        std::lower_bound(nodes_.begin(), nodes_.end(), distance - gaussian_reach * smearing_) -
+        nodes_.begin());
+    for (std::size_t q = first; q < nodes_.size() && nodes_[q] <= distance + gaussian_reach * smearing_;
+         ++q) {
+        const double x = nodes_[q];
+        // exp(−(x² + r²)/(2σ²)) i_l(xr/σ²) = exp(−(x − r)²/(2σ²)) · e^{−z} i_l(z), z = xr/σ².
+        const double gaussian = std::exp(-0.5 * (x - distance) * (x - distance) / variance);
+        scaled_modified_spherical_bessel(x * distance / variance, s, t);
+        const double* row = weighted_.data() + q * functions_;
+        std::size_t f = 0;
+        for (int l = 0; l < orders; ++l) {
+            const auto u = static_cast<std::size_t>(l);
+            const double value = gaussian * s[u];
+            // d/dr [exp(−(x²+r²)/(2σ²)) i_l(xr/σ²)] = exp(…)(−r i_l + x i_l')/σ²
+            const double slope = gaussian * (x * t[u] - distance * s[u]) / variance;
+            for (int n = 0; n < primitive_->n_max(l); ++n, ++f) {
+                values[f] += row[f] * value;
+                derivatives[f] += row[f] * slope;
+            }
+        }
+    }
+    std::size_t f = 0;
+    for (int l = 0; l < orders; ++l) {
+        // R̃_nl(−r) = (−1)^l R̃_nl(r), like j_l, so the spline's nodes at r ≤ 0 stay smooth.
+        const double value_sign = (r < 0.0 && l % 2 == 1) ? -1.0 : 1.0;
+        const double slope_sign = (r < 0.0 && l % 2 == 0) ? -1.0 : 1.0;
+        for (int n = 0; n < primitive_->n_max(l); ++n, ++f) {
+            values[f] *= prefactor * value_sign;
+            derivatives[f] *= prefactor * slope_sign;
+        }
+    }
+}
+
+std::unique_ptr<RadialFunctions> make_radial_functions(const RadialBasisSettings& settings) {
+    switch (settings.type) {
+        case RadialBasisType::laplacian_eigenstate:
+            return std::make_unique<LaplacianEigenstateBasis>(settings.eigenstates);
+        case RadialBasisType::smeared_laplacian_eigenstate:
+            return std::make_unique<GaussianSmearedBasis>(
+                std::make_unique<LaplacianEigenstateBasis>(settings.eigenstates), settings.smearing);
+        case RadialBasisType::smeared_gto:
+            return std::make_unique<GaussianSmearedBasis>(
+                std::make_unique<GaussianTypeOrbitalBasis>(settings.eigenstates), settings.smearing);
+    }
+    throw ConfigError("radial basis: unknown basis type");
+}
+
 // ---------------------------------------------------------------------------------------------
 namespace {
 
-struct ValueAndDerivative {
-    double value;
-    double derivative;
-};
-
-ValueAndDerivative exact_product(const LaplacianEigenstateBasis& basis, const CosineCutoff& cutoff, int n,
-                                 int l, double r) {
+// g = R f_c and its derivative for all functions at one r (zero from r_c on).
+void exact_products(const RadialFunctions& basis, const CosineCutoff& cutoff, double r,
+                    std::span<double> values, std::span<double> derivatives) {
     if (r >= cutoff.cutoff()) {
-        return {0.0, 0.0};
+        std::fill(values.begin(), values.end(), 0.0);
+        std::fill(derivatives.begin(), derivatives.end(), 0.0);
+        return;
     }
+    basis.evaluate(r, values, derivatives);
     const double f = cutoff.value(r);
     const double df = cutoff.derivative(r);
-    const double g = basis.value(n, l, r);
-    const double dg = basis.derivative(n, l, r);
-    return {g * f, dg * f + g * df};
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        derivatives[k] = derivatives[k] * f + values[k] * df;
+        values[k] *= f;
+    }
 }
 
 }  // namespace
 
-SplinedRadialBasis::SplinedRadialBasis(const LaplacianEigenstateBasis& basis, const CosineCutoff& cutoff,
+SplinedRadialBasis::SplinedRadialBasis(const RadialFunctions& basis, const CosineCutoff& cutoff,
                                        double relative_accuracy)
     : cutoff_(basis.cutoff()) {
     if (std::abs(cutoff.cutoff() - basis.cutoff()) > 1e-12 * basis.cutoff()) {
@@ -220,7 +491,7 @@ SplinedRadialBasis::SplinedRadialBasis(const LaplacianEigenstateBasis& basis, co
     }
 }
 
-void SplinedRadialBasis::tabulate(const LaplacianEigenstateBasis& basis, const CosineCutoff& cutoff,
+void SplinedRadialBasis::tabulate(const RadialFunctions& basis, const CosineCutoff& cutoff,
                                   int cells_in_width) {
     spacing_ = cutoff.width() / cells_in_width;
     inverse_spacing_ = 1.0 / spacing_;
@@ -234,19 +505,12 @@ void SplinedRadialBasis::tabulate(const LaplacianEigenstateBasis& basis, const C
         // the last node is exactly r_c, where everything vanishes with its derivative
         const double r = k + 1 == grid_points_ ? cutoff_ : start_ + static_cast<double>(k) * spacing_;
         double* node = table_.data() + k * 2 * functions_;
-        for (int l = 0; l <= max_angular(); ++l) {
-            for (int n = 0; n < n_max(l); ++n) {
-                const auto [g, dg] = exact_product(basis, cutoff, n, l, r);
-                node[offset(l) + static_cast<std::size_t>(n)] = g;
-                node[functions_ + offset(l) + static_cast<std::size_t>(n)] = dg;
-            }
-        }
+        exact_products(basis, cutoff, r, {node, functions_}, {node + functions_, functions_});
     }
 }
 
-double SplinedRadialBasis::midpoint_error(const LaplacianEigenstateBasis& basis,
-                                          const CosineCutoff& cutoff) const {
-    std::vector<double> values(functions_), derivatives(functions_);
+double SplinedRadialBasis::midpoint_error(const RadialFunctions& basis, const CosineCutoff& cutoff) const {
+    std::vector<double> values(functions_), derivatives(functions_), exact(functions_), unused(functions_);
     std::vector<double> largest(functions_, 0.0), worst(functions_, 0.0);
     for (std::size_t k = 0; k < grid_points_; ++k) {
         const double* node = table_.data() + k * 2 * functions_;
@@ -260,12 +524,9 @@ double SplinedRadialBasis::midpoint_error(const LaplacianEigenstateBasis& basis,
             continue;
         }
         compute(r, values, derivatives);
-        for (int l = 0; l <= max_angular(); ++l) {
-            for (int n = 0; n < n_max(l); ++n) {
-                const std::size_t f = offset(l) + static_cast<std::size_t>(n);
-                worst[f] =
-                    std::max(worst[f], std::abs(values[f] - exact_product(basis, cutoff, n, l, r).value));
-            }
+        exact_products(basis, cutoff, r, exact, unused);
+        for (std::size_t f = 0; f < functions_; ++f) {
+            worst[f] = std::max(worst[f], std::abs(values[f] - exact[f]));
         }
     }
     double error = 0.0;

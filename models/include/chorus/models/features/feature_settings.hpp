@@ -8,6 +8,8 @@
 //     "cutoff": 5.0,                      r_c, Å
 //     "cutoff_function": {"type": "cosine", "width": 0.5},   switch over [r_c − width, r_c]
 //     "radial_basis": {"type": "laplacian-eigenstate", "spline_accuracy": 1e-8},
+//                     or {"type": "smeared-laplacian-eigenstate" | "smeared-gto", "smearing": 0.4}
+//                     (Gaussian density of width σ in Å; radial_basis.hpp)
 //     "species": [1, 8],                  atomic numbers; channel a is the position in this list
 //     "nu1": {"n_max": 8},                c^a_{n00}
 //     "nu2": {"n_max": 8, "l_max": 6, "species_pairs": [[1, 1], [1, 8], [8, 8]]},
@@ -42,6 +44,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "chorus/models/features/radial_basis.hpp"
+
 namespace chorus::models::features {
 
 // Radial and angular truncation of one correlation order.
@@ -54,6 +58,8 @@ struct FeatureSettings {
     double cutoff = 5.0;        // r_c, Å
     double cutoff_width = 0.5;  // width of the cosine switch, Å
     double spline_accuracy = 1e-8;
+    RadialBasisType radial_basis = RadialBasisType::laplacian_eigenstate;
+    double smearing = 0.0;     // σ of the Gaussian density, Å; smeared basis only
     std::vector<int> species;  // atomic numbers, distinct
 
     std::optional<int> nu1_n_max;                       // ν = 1 invariants

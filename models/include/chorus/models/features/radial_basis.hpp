@@ -15,9 +15,23 @@
 // jumps at both ends of the switch). The spline grid puts nodes exactly at r_c − w and r_c, so the
 // jumps fall on nodes and do not spoil the spline accuracy.
 //
+// Optional bases ("smeared-laplacian-eigenstate", "smeared-gto"; issue 5): radial functions applied to a
+// Gaussian-smeared neighbour density instead of a delta density, as in plain SOAP. A neighbour at
+// distance r contributes the projection of (2πσ²)^{-3/2} exp(−|x − r|²/(2σ²)) onto R_nl(x) Y_lm(x̂),
+// which by the plane-wave-like expansion of exp(x·r/σ²) is R̃_nl(r) Y_lm(r̂) with
+//   R̃_nl(r) = 4π (2πσ²)^{-3/2} ∫_0^{r_c} x² R_nl(x) exp(−(x² + r²)/(2σ²)) i_l(x r/σ²) dx,
+// i_l the modified spherical Bessel function. σ → 0 gives back R_nl(r). The smearing damps the
+// high-n functions (it acts as a low-pass filter on the density) without changing the feature
+// count, the hot loop or the cutoff function; only the tabulated functions differ.
+// Caveat for the eigenstates: j_l(kr) Y_lm solves −∇²ψ = k²ψ, so smearing multiplies it by
+// exp(−k²σ²/2) exactly except within a few σ of r_c (the integral stops there). Smeared eigenstate
+// features are therefore rescaled unsmeared ones plus a boundary effect; a linear model only sees
+// the difference through its regulariser and that boundary layer. GTOs have no such identity.
+//
 // Indexing: all functions in one flat array ordered by l, then n: index = offset(l) + n,
 // n = 0 … n_max(l) − 1 (n = 0 uses the first zero). n_max may depend on l (eigenvalue truncation).
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -45,6 +59,19 @@ std::vector<double> spherical_bessel_zeros(int l, int count);
 double spherical_bessel(int l, double x);
 double spherical_bessel_derivative(int l, double x);
 
+// The unsplined radial functions a SplinedRadialBasis tabulates: any family R_nl(r) on (0, r_c]
+// that can be evaluated with its derivative at set-up time. Flat (n, l) order as above.
+class RadialFunctions {
+public:
+    virtual ~RadialFunctions() = default;
+    virtual double cutoff() const = 0;
+    virtual int max_angular() const = 0;
+    virtual int n_max(int l) const = 0;
+    // All R_nl(r) and dR_nl/dr at one r (|r| < r_c; at r < 0 the functions continue with parity
+    // (−1)^l, as j_l does), flat (n, l) order; both spans ≥ the total count. Set-up time only.
+    virtual void evaluate(double r, std::span<double> values, std::span<double> derivatives) const = 0;
+};
+
 struct LaplacianEigenstateSettings {
     double cutoff = 5.0;        // r_c, Å
     int max_angular = 6;        // l_max
@@ -54,15 +81,16 @@ struct LaplacianEigenstateSettings {
 
 // The exact, unsplined basis R_nl(r) = N_nl j_l(z_nl r/r_c), normalised so that
 // ∫_0^{r_c} R_nl R_n'l r² dr = δ_nn'. Used to build splines and by tests; never in hot loops.
-class LaplacianEigenstateBasis {
+class LaplacianEigenstateBasis final : public RadialFunctions {
 public:
     // Throws ConfigError for a non-positive cutoff, negative orders, or a truncation that
     // leaves no function at all.
     explicit LaplacianEigenstateBasis(const LaplacianEigenstateSettings& settings);
 
-    double cutoff() const { return cutoff_; }
-    int max_angular() const { return max_angular_; }
-    int n_max(int l) const { return static_cast<int>(zeros_[static_cast<std::size_t>(l)].size()); }
+    double cutoff() const override { return cutoff_; }
+    int max_angular() const override { return max_angular_; }
+    int n_max(int l) const override { return static_cast<int>(zeros_[static_cast<std::size_t>(l)].size()); }
+    void evaluate(double r, std::span<double> values, std::span<double> derivatives) const override;
     // z_nl, the (n+1)-th zero of j_l.
     double zero(int n, int l) const {
         return zeros_[static_cast<std::size_t>(l)][static_cast<std::size_t>(n)];
@@ -77,13 +105,74 @@ private:
     std::vector<std::vector<double>> normalisation_;  // [l][n]
 };
 
+// e^{−z} i_l(z) and e^{−z} di_l/dz for l = 0 … values.size() − 1 at z ≥ 0, without overflow for
+// any z (i_l grows like e^z/(2z)). Set-up time only.
+void scaled_modified_spherical_bessel(double z, std::span<double> values, std::span<double> derivatives);
+
+// Gaussian-type radial functions x^k exp(−x²/(2 s_k²)), s_k = r_c max(√k, 1)/n_max, k = 0 … n_max − 1
+// (the "GTO" choice of SOAP codes such as librascal: the same primitives for every l, the angular
+// behaviour near r = 0 comes from the smearing's i_l), orthonormalised on [0, r_c] with weight x²
+// by Löwdin's S^{−1/2}, so no function is preferred. Uses cutoff, max_angular and max_radial of
+// the settings (max_eigenvalue does not apply). Meant to be smeared (GaussianSmearedBasis): on
+// their own they lack the r^l factor that makes a density expansion smooth at r = 0. Unlike the
+// eigenstates they do not vanish at r_c: the cutoff function does that.
+class GaussianTypeOrbitalBasis final : public RadialFunctions {
+public:
+    explicit GaussianTypeOrbitalBasis(const LaplacianEigenstateSettings& settings);
+
+    double cutoff() const override { return cutoff_; }
+    int max_angular() const override { return max_angular_; }
+    int n_max(int) const override { return n_max_; }
+    void evaluate(double r, std::span<double> values, std::span<double> derivatives) const override;
+
+private:
+    double cutoff_;
+    int max_angular_;
+    int n_max_;
+    std::vector<double> widths_;        // s_k
+    std::vector<double> coefficients_;  // [l][n][k]: R_nl = Σ_k C x^l exp(−x²/(2 s_k²))
+};
+
+// Any radial functions seen through a Gaussian of width σ (header comment): R̃_nl(r), the integral
+// evaluated by composite Gauss–Legendre quadrature on panels of width ≤ σ/2 (error far below the
+// 1e-8 spline target), its r-derivative by the same quadrature of the differentiated integrand.
+class GaussianSmearedBasis final : public RadialFunctions {
+public:
+    // Throws ConfigError for a smearing that is not positive and finite or wider than r_c/2
+    // (beyond that the functions are nearly constant and the features degenerate).
+    GaussianSmearedBasis(std::unique_ptr<RadialFunctions> primitive, double smearing);
+
+    double cutoff() const override { return primitive_->cutoff(); }
+    int max_angular() const override { return primitive_->max_angular(); }
+    int n_max(int l) const override { return primitive_->n_max(l); }
+    double smearing() const { return smearing_; }
+    void evaluate(double r, std::span<double> values, std::span<double> derivatives) const override;
+
+private:
+    std::unique_ptr<RadialFunctions> primitive_;
+    double smearing_;
+    std::size_t functions_ = 0;
+    std::vector<double> nodes_;     // quadrature abscissae x_q in (0, r_c)
+    std::vector<double> weighted_;  // [q][f]: w_q x_q² R_f(x_q)
+};
+
+enum class RadialBasisType { laplacian_eigenstate, smeared_laplacian_eigenstate, smeared_gto };
+
+struct RadialBasisSettings {
+    RadialBasisType type = RadialBasisType::laplacian_eigenstate;
+    LaplacianEigenstateSettings eigenstates;
+    double smearing = 0.0;  // σ, Å; smeared basis only
+};
+
+std::unique_ptr<RadialFunctions> make_radial_functions(const RadialBasisSettings& settings);
+
 // g_nl(r) = R_nl(r) f_c(r) for every (n, l), tabulated on a uniform grid as cubic Hermite splines
 // (exact value and derivative at every node). The grid spacing is refined at construction until
 // the spline error at cell midpoints, where the Hermite error peaks, is below half of
 // `relative_accuracy` times each function's maximum. Immutable after construction; thread safe.
 class SplinedRadialBasis {
 public:
-    SplinedRadialBasis(const LaplacianEigenstateBasis& basis, const CosineCutoff& cutoff,
+    SplinedRadialBasis(const RadialFunctions& basis, const CosineCutoff& cutoff,
                        double relative_accuracy = 1e-8);
 
     double cutoff() const { return cutoff_; }
@@ -105,8 +194,8 @@ public:
                             std::span<double> derivatives) const;
 
 private:
-    void tabulate(const LaplacianEigenstateBasis& basis, const CosineCutoff& cutoff, int cells_in_width);
-    double midpoint_error(const LaplacianEigenstateBasis& basis, const CosineCutoff& cutoff) const;
+    void tabulate(const RadialFunctions& basis, const CosineCutoff& cutoff, int cells_in_width);
+    double midpoint_error(const RadialFunctions& basis, const CosineCutoff& cutoff) const;
 
     double cutoff_;
     std::vector<int> n_max_;
