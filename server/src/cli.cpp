@@ -118,8 +118,9 @@ private:
             ->check(CLI::IsMember(names_of(extras_names)))
             ->envname("CHORUS_EXTRAS");
         serve_app_
-            ->add_flag("--atomic-uncertainty", serve_.atomic_uncertainty,
-                       "add chorus_atomic_uncertainty (committee spread of each atom's energy, Ha) to the extras")
+            ->add_flag(
+                "--atomic-uncertainty", serve_.atomic_uncertainty,
+                "add chorus_atomic_uncertainty (committee spread of each atom's energy, Ha) to the extras")
             ->envname("CHORUS_ATOMIC_UNCERTAINTY");
         serve_app_->add_flag("--persist", serve_.persist, "reconnect after EXIT instead of ending")
             ->envname("CHORUS_PERSIST");
@@ -163,20 +164,25 @@ private:
             ->add_option("--control-token", serve_control_token_,
                          "require this token on every control request (needed for non-loopback TCP)")
             ->envname("CHORUS_CONTROL_TOKEN");
-        serve_app_->add_option("--capture-dir", serve_capture_dir_,
-                               "directory where the control API's `capture` writes uncertain structures")
+        serve_app_
+            ->add_option("--capture-dir", serve_capture_dir_,
+                         "directory where the control API's `capture` writes uncertain structures")
             ->check(CLI::ExistingDirectory);
     }
 
     void define_query() {
-        query_app_ = app_.add_subcommand("query", "ask a running `chorus serve --control` (status, uncertainty, "
-                                                  "reweight, capture, metrics, reload)");
-        query_app_->add_option("address", query_.address, "the --control address of chorus serve")->required();
-        query_app_
-            ->add_option("request", query_.request, "status, uncertainty, reweight, capture, metrics or reload")
+        query_app_ = app_.add_subcommand("query",
+                                         "ask a running `chorus serve --control` (status, uncertainty, "
+                                         "reweight, capture, metrics, reload)");
+        query_app_->add_option("address", query_.address, "the --control address of chorus serve")
             ->required();
-        query_app_->add_option("arguments", query_.arguments,
-                               "KEY=VALUE fields of the request, e.g. last=20 temperature=300 threshold=0.01");
+        query_app_
+            ->add_option("request", query_.request,
+                         "status, uncertainty, reweight, capture, metrics or reload")
+            ->required();
+        query_app_->add_option(
+            "arguments", query_.arguments,
+            "KEY=VALUE fields of the request, e.g. last=20 temperature=300 threshold=0.01");
         query_app_->add_flag("--json", query_.json, "print the raw JSON response");
         query_app_->add_option("--token", query_token_, "the server's --control-token")
             ->envname("CHORUS_CONTROL_TOKEN");
@@ -291,8 +297,9 @@ private:
                          "threads (default: all cores; 1 is bit-for-bit reproducible)")
             ->check(CLI::Range(1, 4096));
         train_app_
-            ->add_option("--target", train_.target,
-                         "what to learn: energy (energies, forces, stress) or dipole (the extxyz `dipole`, e·Å)")
+            ->add_option(
+                "--target", train_.target,
+                "what to learn: energy (energies, forces, stress) or dipole (the extxyz `dipole`, e·Å)")
             ->check(CLI::IsMember({"energy", "dipole"}));
     }
 
@@ -312,23 +319,27 @@ private:
                 "frames of the split recorded by `chorus train` for this file: train, validation, test, all")
             ->check(CLI::IsMember({"all", "train", "validation", "test"}));
         eval_app_
-            ->add_option("--dipole-observable", eval_.dipole_observable,
-                         "dipole models: the scalar of each member's dipole for --observables-out (x, y, z in e·Å, "
-                         "norm2 = |μ|² in (e·Å)²)")
+            ->add_option(
+                "--dipole-observable", eval_.dipole_observable,
+                "dipole models: the scalar of each member's dipole for --observables-out (x, y, z in e·Å, "
+                "norm2 = |μ|² in (e·Å)²)")
             ->check(CLI::IsMember({"x", "y", "z", "norm2"}));
-        eval_app_->add_option("--observables-out", eval_.observables_out,
-                              "dipole models: write --dipole-observable of every member, one row per frame (several "
-                              "files of equal length, e.g. one per bead: averaged over them), for `chorus reweight "
-                              "--observables FILE --multi-obs`");
+        eval_app_->add_option(
+            "--observables-out", eval_.observables_out,
+            "dipole models: write --dipole-observable of every member, one row per frame (several "
+            "files of equal length, e.g. one per bead: averaged over them), for `chorus reweight "
+            "--observables FILE --multi-obs`");
     }
 
     static void add_baseline_options(CLI::App& command, BaselineOption& target) {
-        command.add_option("--baseline", target.path,
-                         "the --model committee is a correction (train --baseline) to this model: use both")
+        command
+            .add_option("--baseline", target.path,
+                        "the --model committee is a correction (train --baseline) to this model: use both")
             ->check(CLI::ExistingFile);
-        command.add_option("--baseline-uncertainty", target.uncertainty,
-                         "weighted baseline: uncertainty of the baseline, eV per structure (without it, "
-                         "baseline + correction in full)")
+        command
+            .add_option("--baseline-uncertainty", target.uncertainty,
+                        "weighted baseline: uncertainty of the baseline, eV per structure (without it, "
+                        "baseline + correction in full)")
             ->check(CLI::PositiveNumber);
     }
 

@@ -13,9 +13,9 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 
+#include "capture.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/model_file.hpp"
-#include "capture.hpp"
 #include "committee_log.hpp"
 #include "control_server.hpp"
 #include "live_store.hpp"
@@ -133,10 +133,10 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
     if (settings.control_address) {
         const ControlAddress address = parse_control_address(*settings.control_address);
         if (address.tcp && !is_loopback_host(address.host) && !settings.control_token) {
-            throw ConfigError(fmt::format(
-                "--control {} is not a loopback address: anyone who can reach it could query the "
-                "daemon; give --control-token (or CHORUS_CONTROL_TOKEN) or listen on 127.0.0.1",
-                address.text));
+            throw ConfigError(
+                fmt::format("--control {} is not a loopback address: anyone who can reach it could query the "
+                            "daemon; give --control-token (or CHORUS_CONTROL_TOKEN) or listen on 127.0.0.1",
+                            address.text));
         }
         live = std::make_unique<LiveStore>(model.committee_size());
         evaluation.live = live.get();

@@ -120,7 +120,8 @@ asio::awaitable<void> Session::flush(protocol::Driver& driver) {
     }
     if (request_received_ && answered_ > answered_at_request_ && settings_.evaluation.live != nullptr) {
         // Round trip as the peer sees it, minus the network: request complete → answer written.
-        const std::chrono::duration<double> round_trip = std::chrono::steady_clock::now() - *request_received_;
+        const std::chrono::duration<double> round_trip =
+            std::chrono::steady_clock::now() - *request_received_;
         settings_.evaluation.live->add_round_trip(settings_.evaluation.live_connection, round_trip.count());
         request_received_.reset();
     }
