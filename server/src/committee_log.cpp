@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chorus/error.hpp"
+#include "chorus/models/sha256.hpp"
 
 #ifndef CHORUS_VERSION
 #define CHORUS_VERSION "unknown"
@@ -79,9 +80,13 @@ std::string format_utc_time(std::chrono::system_clock::time_point time) {
 std::string format_committee_log_header(const CommitteeLogHeader& header,
                                         std::chrono::system_clock::time_point start) {
     std::string text = fmt::format("# chorus-committee-log {}\n", committee_log_format_version);
-    text += "# units: energies eV, time ISO-8601 UTC\n";
+    text += header.dipole_members > 0 ? "# units: energies eV, dipoles e*angstrom, time ISO-8601 UTC\n"
+                                      : "# units: energies eV, time ISO-8601 UTC\n";
     text += fmt::format("# model: {}\n", header.model_description);
     text += fmt::format("# members: {}\n", header.members);
+    if (header.dipole_members > 0) {
+        text += fmt::format("# dipole_members: {}\n", header.dipole_members);
+    }
     if (header.temperature_kelvin) {
         text += fmt::format("# temperature_K: {}\n", *header.temperature_kelvin);
     }
@@ -91,7 +96,14 @@ std::string format_committee_log_header(const CommitteeLogHeader& header,
     for (std::size_t k = 1; k <= header.members; ++k) {
         text += fmt::format(" energy_{}", k);
     }
-    text += " sigma_energy max_atomic_sigma\n";
+    text += " sigma_energy max_atomic_sigma";
+    if (header.dipole_members > 0) {
+        text += " dipole_mean_x dipole_mean_y dipole_mean_z";
+        for (std::size_t k = 1; k <= header.dipole_members; ++k) {
+            text += fmt::format(" dipole_{0}_x dipole_{0}_y dipole_{0}_z", k);
+        }
+    }
+    text += "\n";
     return text;
 }
 
@@ -103,8 +115,35 @@ std::string format_committee_log_record(const CommitteeLogRecord& record, std::u
     for (const double energy : record.member_energies) {
         fmt::format_to(out, " {}", energy);
     }
-    fmt::format_to(out, " {} {}\n", spread_ddof1(record.member_energies), record.max_atomic_sigma);
+    fmt::format_to(out, " {} {}", spread_ddof1(record.member_energies), record.max_atomic_sigma);
+    for (const double component : record.dipoles) {
+        fmt::format_to(out, " {}", component);
+    }
+    line += '\n';
     return line;
+}
+
+std::string format_committee_log_reload(std::chrono::system_clock::time_point time,
+                                        const std::string& model) {
+    // One line whatever the description holds.
+    std::string text = model;
+    for (char& c : text) {
+        if (c == '\n' || c == '\r') {
+            c = ' ';
+        }
+    }
+    return fmt::format("# reload: {} model {}\n", format_utc_time(time), text);
+}
+
+std::string reload_identity(const std::string& model_path, const std::string& description) {
+    if (model_path.empty()) {
+        return description;
+    }
+    try {
+        return fmt::format("sha256 {} {}", models::sha256_file_hex(model_path), description);
+    } catch (const Error&) {
+        return description;  // the marker matters more than the hash
+    }
 }
 
 CommitteeLog::CommitteeLog(std::string path, const CommitteeLogHeader& header, Options options)
@@ -132,7 +171,17 @@ void CommitteeLog::record(CommitteeLogRecord&& record) {
         ++statistics_.dropped_queue_full;
         return;
     }
-    pending_.push_back({std::move(record), next_counter_++});
+    pending_.push_back({std::move(record), next_counter_++, {}});
+}
+
+void CommitteeLog::note_reload(const std::string& model) {
+    std::string line = format_committee_log_reload(std::chrono::system_clock::now(), model);
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+        return;
+    }
+    // Not bounded by the queue's capacity: reloads are rare and the marker matters for reading.
+    pending_.push_back({CommitteeLogRecord{}, 0, std::move(line)});
 }
 
 void CommitteeLog::close() {
@@ -187,12 +236,18 @@ void CommitteeLog::run_writer() {
 
 void CommitteeLog::write_batch(const std::vector<Queued>& batch) {
     std::string text;
+    std::size_t records = 0;
     for (const Queued& queued : batch) {
+        if (!queued.comment.empty()) {
+            text += queued.comment;
+            continue;
+        }
         text += format_committee_log_record(queued.record, queued.counter);
+        ++records;
     }
     const bool written = write_text(text);
     std::lock_guard lock(mutex_);
-    (written ? statistics_.written : statistics_.dropped_write_failed) += batch.size();
+    (written ? statistics_.written : statistics_.dropped_write_failed) += records;
 }
 
 bool CommitteeLog::write_text(const std::string& text) {

@@ -17,6 +17,18 @@
 // process run), in file order; energies in eV, shortest round-trip decimal form; sigma_energy:
 // the member spread with ddof 1; max_atomic_sigma: the largest per-atom member spread (ddof 1),
 // `nan` when the model has no per-atom energies.
+//
+// With `chorus serve --dipole-model` (header key `# dipole_members: M_d`, and the units line names
+// the dipoles), every record ends with the dipole committee in e·Å:
+//   … max_atomic_sigma dipole_mean_x dipole_mean_y dipole_mean_z dipole_1_x dipole_1_y dipole_1_z …
+//     dipole_{M_d}_z
+// the committee mean, then every member (calibrated). Without a dipole model nothing of this is
+// written: such logs are the same bytes as before dipoles existed.
+//
+// A control-API `reload` that swapped the model adds one comment line between records:
+//   # reload: <time> model <what identifies the new model>
+// Readers skip it like any comment; `chorus reweight` warns that the model changed mid-log.
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -34,7 +46,18 @@ struct CommitteeLogHeader {
     std::string model_description;
     std::size_t members = 0;
     std::optional<double> temperature_kelvin;  // --temperature, when given
+    std::size_t dipole_members = 0;            // --dipole-model: its committee size; 0 without one
 };
+
+// The scalars of a dipole that the committee log offers as observables: μ_x, μ_y, μ_z (e·Å) and
+// |μ|² ((e·Å)²). One function, so that the live store and the log's reader compute the same
+// doubles from the same dipole.
+inline constexpr std::size_t dipole_scalar_count = 4;
+inline std::array<double, dipole_scalar_count> dipole_scalars(double x, double y, double z) {
+    return {x, y, z, x * x + y * y + z * z};
+}
+inline constexpr std::array<const char*, dipole_scalar_count> dipole_scalar_names = {"mu_x", "mu_y", "mu_z",
+                                                                                     "mu2"};
 
 struct CommitteeLogRecord {
     std::chrono::system_clock::time_point time;
@@ -44,12 +67,20 @@ struct CommitteeLogRecord {
     double energy = 0.0;                  // committee mean, eV (what was sent to the peer)
     std::vector<double> member_energies;  // eV
     double max_atomic_sigma = 0.0;        // eV; NaN when unknown
+    // With a dipole model: 3·(1 + M_d) numbers in e·Å, the committee mean (x, y, z), then member
+    // 1's, 2's, …; empty without one.
+    std::vector<double> dipoles;
 };
 
 // The header block and one record line, exactly as written (each ends with '\n').
 std::string format_committee_log_header(const CommitteeLogHeader& header,
                                         std::chrono::system_clock::time_point start);
 std::string format_committee_log_record(const CommitteeLogRecord& record, std::uint64_t counter);
+// "# reload: <time> model <model>\n"
+std::string format_committee_log_reload(std::chrono::system_clock::time_point time, const std::string& model);
+// What identifies a reloaded model in that line: "sha256 <hex of the file> <description>", or the
+// description alone when there is no file to hash (or it cannot be read any more).
+std::string reload_identity(const std::string& model_path, const std::string& description);
 // "2024-05-01T12:00:00.123Z"
 std::string format_utc_time(std::chrono::system_clock::time_point time);
 
@@ -79,6 +110,9 @@ public:
     // Queues one record; never waits for I/O (the lock guards a vector swap). Thread safe.
     void record(CommitteeLogRecord&& record);
 
+    // Queues the `# reload:` comment line, in order with the records. Thread safe.
+    void note_reload(const std::string& model);
+
     // Writes everything queued, stops the writer and closes the file; logs the dropped count.
     // Idempotent; records arriving afterwards are dropped.
     void close();
@@ -90,6 +124,7 @@ private:
     struct Queued {
         CommitteeLogRecord record;
         std::uint64_t counter;
+        std::string comment;  // non-empty: a comment line written instead of the record
     };
 
     void run_writer();

@@ -207,6 +207,9 @@ std::string ControlHandler::handle(std::string_view line) {
                 throw InputError("reload is not available in this server");
             }
             context_.model_description = context_.model_slot->reload();
+            if (context_.on_reload) {
+                context_.on_reload(context_.model_description);
+            }
             json["model"] = context_.model_description;
             json["reloads"] = context_.model_slot->reloads();
         } else {

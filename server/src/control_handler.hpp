@@ -2,6 +2,7 @@
 // Turns one control request line into one response line (README "Control API"): the part of the
 // control server that knows what the requests mean, free of sockets so that it can be tested alone.
 // Runs on the control server's thread; reads the live store through its snapshots only.
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,8 @@ struct ControlContext {
     std::optional<double> temperature_kelvin;  // serve --temperature
     std::optional<std::string> token;          // --control-token: then required on every request
     ModelSlot* model_slot = nullptr;           // for `reload`; nullptr: reload refused
+    // After a successful `reload`, with the new model's description (serve: marks the committee log).
+    std::function<void(const std::string&)> on_reload = nullptr;
 };
 
 class ControlHandler {

@@ -34,7 +34,8 @@ Evaluator::Evaluator(const engine::Model& model, EvaluationSettings settings)
         settings_.committee_log != nullptr || settings_.live != nullptr || settings_.atomic_uncertainty;
 }
 
-void Evaluator::record(std::int32_t bead, std::size_t atoms, double evaluation_seconds) {
+void Evaluator::record(std::int32_t bead, std::size_t atoms, double evaluation_seconds,
+                       const models::dipole::DipolePrediction* dipole) {
     CommitteeLogRecord entry;
     entry.time = std::chrono::system_clock::now();
     entry.connection = settings_.connection;
@@ -48,11 +49,19 @@ void Evaluator::record(std::int32_t bead, std::size_t atoms, double evaluation_s
         atoms > 0 && result_.member_atomic_energies.rows() == static_cast<Eigen::Index>(atoms)
             ? result_.atomic_energy_spread().maxCoeff()
             : std::numeric_limits<double>::quiet_NaN();
+    LiveEvaluation live;
+    if (dipole != nullptr) {
+        // e·Å, the dipole model's own units (no conversion: the wire's e·Bohr is only for extras).
+        entry.dipoles.reserve(3 * (1 + static_cast<std::size_t>(dipole->members.cols())));
+        entry.dipoles.assign(dipole->mean.data(), dipole->mean.data() + 3);
+        entry.dipoles.insert(entry.dipoles.end(), dipole->members.data(),
+                             dipole->members.data() + dipole->members.size());
+        live.dipole_scalars = dipole_scalars(dipole->mean.x(), dipole->mean.y(), dipole->mean.z());
+    }
     if (settings_.live == nullptr) {
         settings_.committee_log->record(std::move(entry));
         return;
     }
-    LiveEvaluation live;
     live.volume = system_->periodic() ? system_->volume() : std::numeric_limits<double>::quiet_NaN();
     live.max_force_sigma = max_force_spread(result_);
     live.sigma_energy = result_.energy_spread();
@@ -132,12 +141,16 @@ std::vector<protocol::ForceResult> Evaluator::evaluate(const protocol::Evaluatio
         const std::chrono::duration<double> evaluation_time = std::chrono::steady_clock::now() - started;
         mean_to_wire(result_, answers[b]);
         answers[b].extras = build_extras(result_, settings_.extras, context);
-        if (settings_.dipole != nullptr && !answers[b].extras.empty()) {
-            append_dipole_extras(answers[b].extras, settings_.dipole->predict(*system_),
-                                 settings_.dipole->calibration_alpha());
+        const bool recording = settings_.committee_log != nullptr || settings_.live != nullptr;
+        std::optional<models::dipole::DipolePrediction> dipole;
+        if (settings_.dipole != nullptr && (recording || !answers[b].extras.empty())) {
+            dipole = settings_.dipole->predict(*system_);
         }
-        if (settings_.committee_log != nullptr || settings_.live != nullptr) {
-            record(request.replica_id, atoms, evaluation_time.count());
+        if (dipole && !answers[b].extras.empty()) {
+            append_dipole_extras(answers[b].extras, *dipole, settings_.dipole->calibration_alpha());
+        }
+        if (recording) {
+            record(request.replica_id, atoms, evaluation_time.count(), dipole ? &*dipole : nullptr);
         }
     }
     return answers;

@@ -35,7 +35,8 @@ struct EvaluationSettings {
     LiveStore* live = nullptr;
     std::uint32_t live_connection = 0;
     Capture* capture = nullptr;
-    // --dipole-model: its prediction goes into the extras (dipole_extras.hpp); shared, must outlive
+    // --dipole-model: its prediction goes into the extras (dipole_extras.hpp) and, with
+    // --committee-log/--control, into the log's records and the live store; shared, must outlive
     // the sessions.
     const models::dipole::DipoleCommittee* dipole = nullptr;
     // --atomic-uncertainty: per-atom energy spreads in the extras (chorus_atomic_uncertainty).
@@ -56,7 +57,9 @@ public:
 
 private:
     void load(const protocol::WireStructure& structure, std::size_t atoms);
-    void record(std::int32_t bead, std::size_t atoms, double evaluation_seconds);
+    // `dipole`: the --dipole-model prediction for the structure, nullptr without one.
+    void record(std::int32_t bead, std::size_t atoms, double evaluation_seconds,
+                const models::dipole::DipolePrediction* dipole);
     void offer_to_capture(std::int32_t bead, std::size_t atoms, double sigma_energy, double max_force_sigma);
 
     const engine::Model& model_;

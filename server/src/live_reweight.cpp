@@ -14,10 +14,11 @@ namespace {
 void reweight_group(const ReweightInput& input, std::uint32_t group, double kt_ev, std::optional<int> beads,
                     LiveGroupReweight& result) {
     const auto members = static_cast<Eigen::Index>(input.members);
-    // The volume and σ_E ride along as extra "members": group_into_steps averages every column over
-    // the beads of a step alike, and the first M columns come out exactly as offline.
+    // The volume, σ_E and the dipole scalars ride along as extra "members": group_into_steps
+    // averages every column over the beads of a step alike, and the first M columns (and the dipole
+    // scalars, averaged by the same loop offline) come out exactly as offline.
     CommitteeLogContents contents;
-    contents.members = input.members + 2;
+    contents.members = static_cast<std::size_t>(input.values.cols());
     std::vector<Eigen::Index> rows;
     for (std::size_t r = 0; r < input.groups.size(); ++r) {
         if (input.groups[r] == group) {
@@ -45,21 +46,30 @@ void reweight_group(const ReweightInput& input, std::uint32_t group, double kt_e
     const Eigen::MatrixXd potentials = stepped.potentials.leftCols(members);
     const Eigen::VectorXd volume = stepped.potentials.col(members);
     const Eigen::VectorXd sigma = stepped.potentials.col(members + 1);
+    const auto dipole_columns = static_cast<Eigen::Index>(input.dipole ? dipole_scalar_count : 0);
 
     std::vector<std::string> names = {"potential_energy"};
     const bool periodic = volume.allFinite();
-    Eigen::MatrixXd observables(potentials.rows(), periodic ? 3 : 2);
+    Eigen::MatrixXd observables(potentials.rows(), (periodic ? 3 : 2) + dipole_columns);
     observables.col(0) = potentials.rowwise().mean();  // as `chorus reweight` makes observable 0
+    Eigen::Index next = 1;
     if (periodic) {
-        observables.col(1) = volume;
+        observables.col(next++) = volume;
         names.emplace_back("volume");
     }
-    observables.col(observables.cols() - 1) = sigma;
+    observables.col(next++) = sigma;
     names.emplace_back("sigma_energy");
+    // Offline, these are observables 1-4 (after the potential energy): the same columns reweighted
+    // one at a time, so the same doubles.
+    observables.rightCols(dipole_columns) = stepped.potentials.middleCols(members + 2, dipole_columns);
+    for (Eigen::Index s = 0; s < dipole_columns; ++s) {
+        names.emplace_back(dipole_scalar_names[static_cast<std::size_t>(s)]);
+    }
 
     const double beta = 1.0 / kt_ev;
     const Eigen::MatrixXd deviations = engine::potential_deviations(potentials);
-    const engine::ReweightedAverages averages = engine::reweight_cumulant(deviations, observables, beta);
+    const engine::ReweightedAverages averages =
+        reweight_each_observable(deviations, observables, beta, /*exact=*/false);
     const Eigen::VectorXd ess = engine::effective_sample_sizes(deviations, beta);
     result.effective_sample_sizes.assign(ess.data(), ess.data() + ess.size());
     for (Eigen::Index k = 0; k < observables.cols(); ++k) {

@@ -16,7 +16,9 @@
 namespace chorus::server {
 
 struct LiveObservable {
-    std::string name;                // "potential_energy" (eV), "volume" (Å³), "sigma_energy" (eV)
+    // "potential_energy" (eV), "volume" (Å³), "sigma_energy" (eV), and with a dipole model the mean
+    // dipole's "mu_x", "mu_y", "mu_z" (e·Å) and "mu2" (|μ|², (e·Å)²)
+    std::string name;
     double sampled = 0.0;            // plain average under the committee mean
     double statistical_error = 0.0;  // block averaging
     std::size_t block_size = 1;

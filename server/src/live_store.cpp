@@ -118,7 +118,7 @@ void LiveStore::record(CommitteeLogRecord&& record, const LiveEvaluation& live, 
 
     // A new chunk is allocated outside the lock (once per series_chunk records): the first pass finds
     // that one is needed, the second appends with it (another thread may have added it meanwhile).
-    const std::size_t width = members_ + 2;
+    const std::size_t width = series_width();
     std::unique_ptr<Chunk> spare;
     for (;;) {
         std::unique_lock lock(mutex_);
@@ -164,13 +164,17 @@ void LiveStore::append_locked(const CommitteeLogRecord& record, const LiveEvalua
     if (record.member_energies.size() != members_) {
         return;  // not a committee of this model's size: cannot be reweighted with the others
     }
-    const std::size_t width = members_ + 2;
+    const std::size_t width = series_width();
     Chunk& chunk = *chunks_[series_count_ / options_.series_chunk];
     const std::size_t row = series_count_ % options_.series_chunk;
     std::copy(record.member_energies.begin(), record.member_energies.end(),
               chunk.values.begin() + static_cast<std::ptrdiff_t>(row * width));
     chunk.values[row * width + members_] = live.volume;
     chunk.values[row * width + members_ + 1] = live.sigma_energy;
+    if (options_.dipole) {
+        std::copy(live.dipole_scalars.begin(), live.dipole_scalars.end(),
+                  chunk.values.begin() + static_cast<std::ptrdiff_t>(row * width + members_ + 2));
+    }
     chunk.beads[row] = record.bead;
     chunk.groups[row] = connection_group_.at(connection);
     ++series_count_;
@@ -202,6 +206,7 @@ ReweightInput LiveStore::reweight_input() const {
     std::size_t count = 0;
     ReweightInput input;
     input.members = members_;
+    input.dipole = options_.dipole;
     {
         std::lock_guard lock(mutex_);
         count = series_count_;
@@ -212,7 +217,7 @@ ReweightInput LiveStore::reweight_input() const {
         input.truncated = series_truncated_;
     }
     // Rows below `count` are complete and never written again: read them without the lock.
-    const std::size_t width = members_ + 2;
+    const std::size_t width = series_width();
     input.values.resize(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(width));
     input.beads.resize(count);
     input.groups.resize(count);

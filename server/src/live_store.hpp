@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,14 @@ struct LiveEvaluation {
         0.0;  // eV/Å, largest per-component member spread (ddof 1); NaN without member forces
     double sigma_energy = 0.0;  // eV, ddof 1
     double evaluation_seconds = 0.0;
+    // --dipole-model: dipole_scalars() of the committee-mean dipole (μ_x, μ_y, μ_z in e·Å, |μ|² in
+    // (e·Å)²); NaN without a dipole model. Fixed size: the store keeps O(1) per evaluation.
+    std::array<double, dipole_scalar_count> dipole_scalars = nan_dipole_scalars();
+
+    static constexpr std::array<double, dipole_scalar_count> nan_dipole_scalars() {
+        return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN(),
+                std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+    }
 };
 
 // One evaluation as `uncertainty` reports it.
@@ -86,8 +95,10 @@ struct LiveSnapshot {
 // Every record kept for `reweight`, copied out of the store.
 struct ReweightInput {
     std::size_t members = 0;
-    // records × (members + 2): member energies (eV), then volume (Å³, NaN if not periodic) and σ_E (eV)
+    // records × (members + 2 [+ 4]): member energies (eV), then volume (Å³, NaN if not periodic)
+    // and σ_E (eV), then, when `dipole`, the mean dipole's μ_x, μ_y, μ_z (e·Å) and |μ|² ((e·Å)²)
     Eigen::MatrixXd values;
+    bool dipole = false;
     std::vector<std::int32_t> beads;
     std::vector<std::uint32_t> groups;     // index into `group_names`
     std::vector<std::string> group_names;  // i-PI addresses
@@ -101,6 +112,7 @@ public:
         std::size_t latency_window = 4096;        // samples behind the percentiles
         std::size_t series_capacity = 4'194'304;  // records kept for reweight (then: truncated)
         std::size_t series_chunk = 4096;          // records per preallocated chunk
+        bool dipole = false;  // --dipole-model: the series keeps the mean dipole's scalars too
     };
 
     LiveStore(std::size_t members, Options options);
@@ -128,7 +140,7 @@ public:
 
 private:
     struct Chunk {
-        std::vector<double> values;  // series_chunk × (members + 2), row-major
+        std::vector<double> values;  // series_chunk × series_width(), row-major
         std::vector<std::int32_t> beads;
         std::vector<std::uint32_t> groups;
     };
@@ -137,6 +149,8 @@ private:
                        const UncertaintyEntry& entry, std::uint32_t connection);
     void add_latency(LatencyHistogram& histogram, std::vector<double>& window, std::size_t& next,
                      double seconds);
+
+    std::size_t series_width() const { return members_ + 2 + (options_.dipole ? dipole_scalar_count : 0); }
 
     const std::size_t members_;
     const Options options_;

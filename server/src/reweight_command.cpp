@@ -16,6 +16,7 @@
 #include "chorus/engine/reweighting.hpp"
 #include "chorus/engine/units.hpp"
 #include "chorus/error.hpp"
+#include "committee_log.hpp"
 #include "reweight_committee_log.hpp"
 #include "reweight_ipi_extras.hpp"
 #include "reweight_ipi_input.hpp"
@@ -91,12 +92,20 @@ Eigen::MatrixXd every_nth_row(const Eigen::MatrixXd& table, int n) {
     return result;
 }
 
+// --multi-obs: one observable predicted by several models (frames × N_a), named for the output.
+struct ObservableCommittee {
+    std::string name;
+    Eigen::MatrixXd models;
+};
+
 struct Inputs {
-    Eigen::MatrixXd potentials;                 // frames × M, eV
-    Eigen::MatrixXd observables;                // frames × K
-    std::vector<std::string> observable_names;  // K, for plots
+    Eigen::MatrixXd potentials;                   // frames × M, eV
+    Eigen::MatrixXd observables;                  // frames × K (--multi-obs: the first committee's models)
+    std::vector<std::string> observable_names;    // K, for plots
+    std::vector<ObservableCommittee> committees;  // --multi-obs only
     double kt_ev = 0.0;
-    std::vector<std::string> notes;  // how the inputs were read (beads, dropped records), for the summary
+    std::vector<std::string> notes;     // how the inputs were read (beads, dropped records), for the summary
+    std::vector<std::string> warnings;  // about the inputs (a model reloaded mid-log)
 };
 
 // k_B T from exactly one of --kt, --temperature, --input, or else from the committee log's header.
@@ -184,6 +193,9 @@ Inputs read_tool_inputs(const ReweightSettings& settings) {
     apply_stride(settings, potentials, inputs.observables, "'" + settings.potentials_path + "'",
                  "'" + settings.observables_path + "'");
     inputs.potentials = potentials * units::hartree_in_ev;
+    if (settings.multi_obs) {
+        inputs.committees.push_back({"column(s) of '" + settings.observables_path + "'", inputs.observables});
+    }
     return inputs;
 }
 
@@ -192,6 +204,8 @@ Inputs read_tool_inputs(const ReweightSettings& settings) {
 Inputs read_trajectory_inputs(const ReweightSettings& settings) {
     Inputs inputs;
     Eigen::MatrixXd potentials;
+    Eigen::MatrixXd dipole_scalars;  // steps × 4·(1 + M_d), from a log with dipoles
+    std::size_t dipole_members = 0;
     std::optional<double> log_temperature;
     std::string source;
     if (settings.committee_log_path) {
@@ -199,7 +213,22 @@ Inputs read_trajectory_inputs(const ReweightSettings& settings) {
         const CommitteeLogContents log = read_committee_log(*settings.committee_log_path);
         SteppedPotentials stepped = group_into_steps(log, settings.beads);
         potentials = std::move(stepped.potentials);
+        dipole_scalars = std::move(stepped.dipole_scalars);
+        dipole_members = log.dipole_members;
         log_temperature = log.temperature_kelvin;
+        if (!log.reloads.empty()) {
+            inputs.warnings.push_back(fmt::format(
+                "the model changed mid-log ({} reload(s), the last: {}); the member energies before and "
+                "after come from different committees, so reweight the parts separately unless the "
+                "change is known to be harmless",
+                log.reloads.size(), log.reloads.back()));
+        }
+        if (dipole_members > 0) {
+            inputs.notes.push_back(fmt::format(
+                "committee log: dipole committee of {} members (observables mu_x, mu_y, mu_z in e·Å, "
+                "mu2 = |mu|^2 in (e·Å)^2)",
+                dipole_members));
+        }
         inputs.notes.push_back(fmt::format(
             "committee log: {} records, {} beads per step{}, {} steps", log.beads.size(), stepped.beads,
             log.beads.front() >= 0 ? " (by bead id)" : " (consecutive records)", potentials.rows()));
@@ -223,26 +252,68 @@ Inputs read_trajectory_inputs(const ReweightSettings& settings) {
     Eigen::MatrixXd extra;
     if (settings.extra_observables_path) {
         extra = read_table(*settings.extra_observables_path);
-    } else if (settings.multi_obs) {
-        throw ConfigError("--multi-obs needs --observables FILE with one column per observable model");
+    } else if (settings.multi_obs && dipole_members == 0) {
+        throw ConfigError(
+            "--multi-obs needs --observables FILE with one column per observable model, or a committee "
+            "log written with --dipole-model (its dipole committee is then the observable committee)");
     } else {
         extra.resize(potentials.rows(), 0);
     }
     const std::string extra_name =
         settings.extra_observables_path ? "'" + *settings.extra_observables_path + "'" : "the potentials";
+    // The dipole scalars are rows of the log, like the potentials: thinned with them.
+    if (settings.stride > 0 && dipole_scalars.size() > 0) {
+        dipole_scalars = every_nth_row(dipole_scalars, settings.stride);
+    }
     apply_stride(settings, potentials, extra, source, extra_name);
+    const auto scalars = static_cast<Eigen::Index>(dipole_scalar_count);
     if (settings.multi_obs) {
-        inputs.observables = std::move(extra);
+        if (extra.cols() > 0) {
+            inputs.observables = std::move(extra);
+            for (Eigen::Index k = 0; k < inputs.observables.cols(); ++k) {
+                inputs.observable_names.push_back(fmt::format("column {} of {}", k, extra_name));
+            }
+            select_index(settings, inputs, extra_name);
+            inputs.committees.push_back({"column(s) of " + extra_name, inputs.observables});
+        } else if (settings.index) {
+            throw ConfigError(
+                "--index with --multi-obs picks a column of --observables FILE; the dipole scalars of the "
+                "committee log are all reported");
+        }
+        // Imbalzano et al.'s two committees are independent: every member dipole is reweighted to
+        // every potential member (N_a × M averages), whatever the two sizes are; no member pairing.
+        for (Eigen::Index s = 0; s < scalars && dipole_members > 0; ++s) {
+            Eigen::MatrixXd models(dipole_scalars.rows(), static_cast<Eigen::Index>(dipole_members));
+            for (Eigen::Index k = 0; k < models.cols(); ++k) {
+                models.col(k) = dipole_scalars.col(scalars * (1 + k) + s);
+            }
+            inputs.committees.push_back(
+                {dipole_scalar_names[static_cast<std::size_t>(s)], std::move(models)});
+        }
+        if (inputs.observables.cols() == 0) {
+            inputs.observables = inputs.committees.front().models;
+        }
     } else {
-        inputs.observables.resize(potentials.rows(), 1 + extra.cols());
+        const Eigen::Index dipole_columns = dipole_members > 0 ? scalars : 0;
+        inputs.observables.resize(potentials.rows(), 1 + dipole_columns + extra.cols());
         inputs.observables.col(0) = potentials.rowwise().mean();
+        inputs.observables.middleCols(1, dipole_columns) = dipole_scalars.leftCols(dipole_columns);
         inputs.observables.rightCols(extra.cols()) = extra;
         inputs.observable_names.push_back("potential energy (eV)");
+        for (Eigen::Index s = 0; s < dipole_columns; ++s) {
+            inputs.observable_names.push_back(fmt::format("{} of the mean dipole ({})",
+                                                          dipole_scalar_names[static_cast<std::size_t>(s)],
+                                                          s + 1 < scalars ? "e·Å" : "(e·Å)²"));
+        }
+        for (Eigen::Index k = 0; k < extra.cols(); ++k) {
+            inputs.observable_names.push_back(fmt::format("column {} of {}", k, extra_name));
+        }
+        select_index(
+            settings, inputs,
+            dipole_columns > 0
+                ? "the observables (0: potential energy, 1-4: mu_x, mu_y, mu_z, mu2, then " + extra_name + ")"
+                : "the observables (0: potential energy, then " + extra_name + ")");
     }
-    for (Eigen::Index k = 0; k < extra.cols(); ++k) {
-        inputs.observable_names.push_back(fmt::format("column {} of {}", k, extra_name));
-    }
-    select_index(settings, inputs, "the observables (0: potential energy, then " + extra_name + ")");
     inputs.potentials = std::move(potentials);
     return inputs;
 }
@@ -278,11 +349,19 @@ Inputs read_inputs(const ReweightSettings& settings) {
     return read_trajectory_inputs(settings);
 }
 
+// --multi-obs: the decomposition for one observable committee.
+struct CommitteeReport {
+    std::string name;
+    engine::ReweightedAverages averages;  // N_a rows: every model reweighted to every member
+    engine::ObservableCommitteeUncertainty uncertainty;
+    engine::BlockAverage sampling;  // of the per-frame model mean
+};
+
 struct Report {
-    engine::ReweightedAverages averages;
-    std::vector<engine::BlockAverage> sampling;  // per observable (per-frame model mean with --multi-obs)
+    engine::ReweightedAverages averages;         // --multi-obs: the first committee's
+    std::vector<engine::BlockAverage> sampling;  // per observable (--multi-obs: one per committee)
     Eigen::VectorXd effective_sample_sizes;
-    std::optional<engine::ObservableCommitteeUncertainty> committee;  // --multi-obs
+    std::vector<CommitteeReport> committees;  // --multi-obs
     std::vector<std::string> warnings;
 };
 
@@ -290,13 +369,23 @@ Report compute(const ReweightSettings& settings, const Inputs& inputs) {
     const double beta = 1.0 / inputs.kt_ev;
     const Eigen::MatrixXd deviations = engine::potential_deviations(inputs.potentials);
     Report report;
-    report.averages = settings.direct ? engine::reweight_exact(deviations, inputs.observables, beta)
-                                      : engine::reweight_cumulant(deviations, inputs.observables, beta);
+    const auto reweight = [&](const Eigen::MatrixXd& observables) {
+        return reweight_each_observable(deviations, observables, beta, settings.direct);
+    };
+    report.averages = reweight(inputs.observables);
     report.effective_sample_sizes = engine::effective_sample_sizes(deviations, beta);
+    report.warnings = inputs.warnings;
     const auto frames = static_cast<double>(deviations.rows());
     if (settings.multi_obs) {
-        report.committee = engine::observable_committee_uncertainty(report.averages);
-        report.sampling.push_back(engine::block_average(inputs.observables.rowwise().mean()));
+        for (const ObservableCommittee& committee : inputs.committees) {
+            CommitteeReport entry;
+            entry.name = committee.name;
+            entry.averages = reweight(committee.models);
+            entry.uncertainty = engine::observable_committee_uncertainty(entry.averages);
+            entry.sampling = engine::block_average(committee.models.rowwise().mean());
+            report.sampling.push_back(entry.sampling);
+            report.committees.push_back(std::move(entry));
+        }
     } else {
         for (Eigen::Index k = 0; k < inputs.observables.cols(); ++k) {
             report.sampling.push_back(engine::block_average(inputs.observables.col(k)));
@@ -331,10 +420,20 @@ Report compute(const ReweightSettings& settings, const Inputs& inputs) {
 // the committee spread with ddof 1, where i-PI's tool prints numpy's default ddof 0 (smaller by
 // sqrt((M−1)/M)): the spread of M members estimates the population's with ddof 1.
 void write_ipi_layout(const Report& report, std::ostream& out) {
-    if (report.committee) {
-        const auto& c = *report.committee;
+    if (!report.committees.empty()) {
         out << "#     Mean            Error         sigma_a        sigma_aV\n";
-        fmt::print(out, "{:.8e}  {:.8e}  {:.8e}  {:.8e}\n", c.mean, c.total, c.sigma_a, c.sigma_av);
+        if (report.committees.size() > 1) {
+            // Several committees (a log's dipole scalars): one row each, named in this comment.
+            std::string names = "# rows:";
+            for (const auto& committee : report.committees) {
+                names += " " + committee.name;
+            }
+            out << names << '\n';
+        }
+        for (const auto& committee : report.committees) {
+            const auto& c = committee.uncertainty;
+            fmt::print(out, "{:.8e}  {:.8e}  {:.8e}  {:.8e}\n", c.mean, c.total, c.sigma_a, c.sigma_av);
+        }
         return;
     }
     out << "#     Mean            Error        <committee_1>         ....         <committee_N>\n";
@@ -363,16 +462,19 @@ void write_summary(const ReweightSettings& settings, const Inputs& inputs, const
     for (const auto& note : inputs.notes) {
         fmt::print(out, "{}\n", note);
     }
-    if (report.committee) {
-        const auto& c = *report.committee;
-        const auto& s = report.sampling.front();
-        fmt::print(out,
-                   "{} observable models: mean {:.8e}, total {:.3e} from sigma_a {:.3e} (models) and "
-                   "sigma_aV {:.3e} "
-                   "(potentials), Eqs. 26-28\n",
-                   a.members.rows(), c.mean, c.total, c.sigma_a, c.sigma_av);
-        fmt::print(out, "statistical error of the mean {:.3e} (block size {}, {} blocks)\n", s.standard_error,
-                   s.block_size, s.blocks);
+    if (!report.committees.empty()) {
+        for (const auto& committee : report.committees) {
+            const auto& c = committee.uncertainty;
+            const auto& s = committee.sampling;
+            fmt::print(out,
+                       "{}: {} observable models: mean {:.8e}, total {:.3e} from sigma_a {:.3e} (models) and "
+                       "sigma_aV {:.3e} "
+                       "(potentials), Eqs. 26-28\n",
+                       committee.name, committee.averages.members.rows(), c.mean, c.total, c.sigma_a,
+                       c.sigma_av);
+            fmt::print(out, "statistical error of the mean {:.3e} (block size {}, {} blocks)\n",
+                       s.standard_error, s.block_size, s.blocks);
+        }
     } else {
         fmt::print(out, "{:>4} {:>16} {:>11} {:>11} {:>7} {:>16} {:>11}\n", "obs", "sampled <a>", "stat. err",
                    "block size", "blocks", "member mean", "spread(dd1)");
@@ -426,7 +528,7 @@ nlohmann::json to_json(const ReweightSettings& settings, const Inputs& inputs, c
                              {"member_mean", a.member_mean[k]},
                              {"committee_spread", a.committee_spread[k]},
                              {"member_averages", members}};
-        if (!report.committee) {
+        if (report.committees.empty()) {
             entry.update(sampling_json(report.sampling[static_cast<std::size_t>(k)]));
         }
         observables.push_back(entry);
@@ -434,11 +536,19 @@ nlohmann::json to_json(const ReweightSettings& settings, const Inputs& inputs, c
     json["observables"] = observables;
     json["observable_names"] = inputs.observable_names;
     json["notes"] = inputs.notes;
-    if (report.committee) {
-        const auto& c = *report.committee;
-        json["observable_committee"] = {
-            {"mean", c.mean}, {"total", c.total}, {"sigma_a", c.sigma_a}, {"sigma_av", c.sigma_av}};
-        json["observable_committee"].update(sampling_json(report.sampling.front()));
+    if (!report.committees.empty()) {
+        nlohmann::json committees = nlohmann::json::array();
+        for (const auto& committee : report.committees) {
+            const auto& c = committee.uncertainty;
+            nlohmann::json entry = {{"name", committee.name}, {"models", committee.averages.members.rows()},
+                                    {"mean", c.mean},         {"total", c.total},
+                                    {"sigma_a", c.sigma_a},   {"sigma_av", c.sigma_av}};
+            entry.update(sampling_json(committee.sampling));
+            committees.push_back(entry);
+        }
+        // The first one as before (i-PI-compatible inputs have exactly one); all of them by name.
+        json["observable_committee"] = committees.front();
+        json["observable_committees"] = committees;
     }
     json["warnings"] = report.warnings;
     return json;

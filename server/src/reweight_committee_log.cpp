@@ -1,6 +1,7 @@
 #include "reweight_committee_log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -59,8 +60,11 @@ CommitteeLogContents read_committee_log(const std::string& path) {
     const std::string magic = "# chorus-committee-log ";
     CommitteeLogContents log;
     std::vector<double> energies;
+    std::vector<double> dipole_scalars;
     int block = -1;
     bool block_has_members = false;
+    std::size_t block_dipole_members = 0;
+    std::optional<std::size_t> log_dipole_members;  // set by the first record
     std::string line;
     for (int number = 1; std::getline(file, line); ++number) {
         const std::string_view text(line);
@@ -76,6 +80,7 @@ CommitteeLogContents read_committee_log(const std::string& path) {
             }
             ++block;
             block_has_members = false;
+            block_dipole_members = 0;
             continue;
         }
         if (!text.empty() && text.front() == '#') {
@@ -95,6 +100,12 @@ CommitteeLogContents read_committee_log(const std::string& path) {
                 }
                 log.members = members;
                 block_has_members = true;
+            } else if (const auto dipoles = header_value(text, "dipole_members")) {
+                if (!parse(*dipoles, block_dipole_members) || block_dipole_members == 0) {
+                    throw InputError(fmt::format("{}: '{}' is not a dipole member count", where(), *dipoles));
+                }
+            } else if (const auto reload = header_value(text, "reload")) {
+                log.reloads.emplace_back(*reload);
             } else if (const auto temperature = header_value(text, "temperature_K")) {
                 double kelvin = 0.0;
                 if (!parse(*temperature, kelvin) || !(kelvin > 0.0) || !std::isfinite(kelvin)) {
@@ -122,7 +133,16 @@ CommitteeLogContents read_committee_log(const std::string& path) {
                             "positional arguments or with --ipi-extras)",
                             where()));
         }
-        const std::size_t expected = leading_columns + log.members + trailing_columns;
+        if (!log_dipole_members) {
+            log_dipole_members = block_dipole_members;
+        } else if (*log_dipole_members != block_dipole_members) {
+            throw InputError(
+                fmt::format("{}: this run of chorus logged a dipole committee of {} members, an earlier one "
+                            "of {} (0: no --dipole-model); reweight these runs separately",
+                            where(), block_dipole_members, *log_dipole_members));
+        }
+        const std::size_t dipole_columns = block_dipole_members > 0 ? 3 * (1 + block_dipole_members) : 0;
+        const std::size_t expected = leading_columns + log.members + trailing_columns + dipole_columns;
         if (fields.size() < expected) {
             // A record cut by a killed process or a failed write: the rest of the file is fine.
             ++log.truncated_lines;
@@ -146,6 +166,19 @@ CommitteeLogContents read_committee_log(const std::string& path) {
             }
             energies.push_back(value);
         }
+        const std::size_t first_dipole = leading_columns + log.members + trailing_columns;
+        for (std::size_t d = 0; d < dipole_columns; d += 3) {
+            std::array<double, 3> dipole{};
+            for (std::size_t c = 0; c < 3; ++c) {
+                const std::string_view field = fields[first_dipole + d + c];
+                if (!parse(field, dipole[c]) || !std::isfinite(dipole[c])) {
+                    throw InputError(fmt::format("{}: dipole column {} '{}' is not a finite number (e·Å)",
+                                                 where(), d + c + 1, field));
+                }
+            }
+            const auto scalars = server::dipole_scalars(dipole[0], dipole[1], dipole[2]);
+            dipole_scalars.insert(dipole_scalars.end(), scalars.begin(), scalars.end());
+        }
         log.blocks.push_back(block);
         log.beads.push_back(bead);
         log.connections.emplace_back(fields[1]);
@@ -159,6 +192,13 @@ CommitteeLogContents read_committee_log(const std::string& path) {
     log.member_energies =
         Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
             energies.data(), records, static_cast<Eigen::Index>(log.members));
+    log.dipole_members = log_dipole_members.value_or(0);
+    if (log.dipole_members > 0) {
+        log.dipole_scalars =
+            Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                dipole_scalars.data(), records,
+                static_cast<Eigen::Index>(dipole_scalar_count * (1 + log.dipole_members)));
+    }
     return log;
 }
 
@@ -191,16 +231,20 @@ SteppedPotentials group_into_steps(const CommitteeLogContents& log, std::optiona
         }
     }
 
+    // The dipole scalars ride along as further columns, so that they are averaged by the same loop.
     const auto members = static_cast<Eigen::Index>(log.members);
-    std::vector<double> steps;  // row-major steps × M
-    Eigen::VectorXd sum = Eigen::VectorXd::Zero(members);
+    const bool dipoles = log.dipole_scalars.rows() == static_cast<Eigen::Index>(log.beads.size()) &&
+                         log.dipole_scalars.cols() > 0;
+    const Eigen::Index width = members + (dipoles ? log.dipole_scalars.cols() : 0);
+    std::vector<double> steps;  // row-major steps × width
+    Eigen::VectorXd sum = Eigen::VectorXd::Zero(width);
     std::vector<bool> seen(static_cast<std::size_t>(result.beads), false);
     int count = 0;
     int block = log.blocks.empty() ? 0 : log.blocks.front();
     const auto close_step = [&] {
         if (count == result.beads) {
             sum /= static_cast<double>(result.beads);
-            steps.insert(steps.end(), sum.data(), sum.data() + members);
+            steps.insert(steps.end(), sum.data(), sum.data() + width);
         } else if (count > 0) {
             ++result.incomplete_steps;
         }
@@ -217,21 +261,54 @@ SteppedPotentials group_into_steps(const CommitteeLogContents& log, std::optiona
         if (tracked) {
             seen[bead] = true;
         }
-        sum += log.member_energies.row(static_cast<Eigen::Index>(r)).transpose();
+        const auto row = static_cast<Eigen::Index>(r);
+        sum.head(members) += log.member_energies.row(row).transpose();
+        if (dipoles) {
+            sum.tail(width - members) += log.dipole_scalars.row(row).transpose();
+        }
         if (++count == result.beads) {
             close_step();
         }
     }
     close_step();
-    const auto rows = static_cast<Eigen::Index>(steps.size()) / std::max<Eigen::Index>(members, 1);
+    const auto rows = static_cast<Eigen::Index>(steps.size()) / std::max<Eigen::Index>(width, 1);
     if (rows == 0) {
         throw InputError(
             fmt::format("no complete step of {} beads in the committee log ({} records); check --beads",
                         result.beads, log.beads.size()));
     }
-    result.potentials =
-        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-            steps.data(), rows, members);
+    const Eigen::MatrixXd all =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(steps.data(),
+                                                                                                 rows, width);
+    result.potentials = all.leftCols(members);
+    if (dipoles) {
+        result.dipole_scalars = all.rightCols(width - members);
+    }
+    return result;
+}
+
+engine::ReweightedAverages reweight_each_observable(const Eigen::MatrixXd& deviations,
+                                                    const Eigen::MatrixXd& observables, double beta,
+                                                    bool exact) {
+    const Eigen::Index count = observables.cols();
+    if (count == 0) {  // the engine's own error for no observables
+        return exact ? engine::reweight_exact(deviations, observables, beta)
+                     : engine::reweight_cumulant(deviations, observables, beta);
+    }
+    engine::ReweightedAverages result;
+    result.sampled.resize(count);
+    result.members.resize(count, deviations.cols());
+    result.member_mean.resize(count);
+    result.committee_spread.resize(count);
+    for (Eigen::Index k = 0; k < count; ++k) {
+        const Eigen::MatrixXd column = observables.col(k);
+        const engine::ReweightedAverages one = exact ? engine::reweight_exact(deviations, column, beta)
+                                                     : engine::reweight_cumulant(deviations, column, beta);
+        result.sampled[k] = one.sampled[0];
+        result.members.row(k) = one.members.row(0);
+        result.member_mean[k] = one.member_mean[0];
+        result.committee_spread[k] = one.committee_spread[0];
+    }
     return result;
 }
 

@@ -104,7 +104,8 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
         evaluation.dipole = dipole.get();
         spdlog::info("dipole model: {} ({}); keys chorus_dipole* in the extras, e·Bohr",
                      *settings.dipole_model_path, dipole->description());
-        if (settings.extras == ExtrasMode::none) {
+        if (settings.extras == ExtrasMode::none && !settings.committee_log_path &&
+            !settings.control_address) {
             spdlog::warn(
                 "--dipole-model with --extras none: the dipole is computed into nothing; drop --extras none");
         }
@@ -117,7 +118,8 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
     if (settings.committee_log_path) {
         committee_log = std::make_unique<CommitteeLog>(
             *settings.committee_log_path,
-            CommitteeLogHeader{model.description(), model.committee_size(), settings.temperature_kelvin});
+            CommitteeLogHeader{model.description(), model.committee_size(), settings.temperature_kelvin,
+                               dipole ? dipole->committee_size() : 0});
         evaluation.committee_log = committee_log.get();
         spdlog::info("committee log: appending to '{}'", *settings.committee_log_path);
     }
@@ -138,7 +140,9 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
                             "daemon; give --control-token (or CHORUS_CONTROL_TOKEN) or listen on 127.0.0.1",
                             address.text));
         }
-        live = std::make_unique<LiveStore>(model.committee_size());
+        LiveStore::Options live_options;
+        live_options.dipole = dipole != nullptr;
+        live = std::make_unique<LiveStore>(model.committee_size(), live_options);
         evaluation.live = live.get();
         if (settings.capture_dir) {
             capture = std::make_unique<Capture>(*settings.capture_dir);
@@ -174,6 +178,12 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
         // Started after the store knows every connection, before any session runs.
         ControlContext context{model.description(), settings.temperature_kelvin, settings.control_token,
                                &model_slot};
+        if (committee_log) {
+            // The log says where its member energies change committee (issue 9).
+            context.on_reload = [&committee_log, &settings](const std::string& description) {
+                committee_log->note_reload(reload_identity(settings.model_path, description));
+            };
+        }
         control = std::make_unique<ControlServer>(parse_control_address(*settings.control_address),
                                                   ControlHandler(std::move(context), *live, capture.get()));
         spdlog::info("control: listening on {}{}{}", control->endpoint(),

@@ -19,6 +19,12 @@ Cases:
      same cluster rotated gives the rotated dipole.
   E. `chorus eval --dipole-observable norm2 --observables-out` writes |μ_k|² of every member per frame,
      which `chorus reweight POT OBS --multi-obs` combines (σ_a of the dipole committee).
+  F. a short trajectory of the trimer served with --dipole-model --committee-log --temperature --control:
+     the log names the dipole columns and the dipole committee size, its mean dipole (e·Å) equals the
+     extras' (e·Bohr) converted, and `chorus reweight --committee-log` reads it: observables mu_x, mu_y,
+     mu_z, mu2 whose sampled averages are the plain means of the logged dipoles, equal (the same doubles)
+     to the live `reweight` of the control API, and with --multi-obs one σ_a/σ_aV decomposition per
+     scalar over the 4 dipole members.
   D. (when /work/shared/data/water-clusters-gfn2.xyz exists) the full data set with the default
      dipole features: test RMSE ≤ 10 % of the component std, ±σ coverage in [60, 76] %, ±2σ in
      [90, 98] % (validation and test pooled: the acceptance numbers of issue 10).
@@ -65,6 +71,85 @@ def serve_dipole(args, workspace, energy_model, dipole_model, atoms):
     code = chorus.wait_exit(10)
     check(code == 0, "chorus serve exits 0 after EXIT", 0, code)
     return extras
+
+
+def serve_dipole_log(args, workspace, energy_model, dipole_model, trajectory, log_path):
+    """Every structure of `trajectory` through one chorus serve with a committee log; their extras."""
+    name = unique_name("dipolelog")
+    workspace.track_socket(unix_socket_path(name))
+    calc = SocketIOCalculator(unixsocket=name, timeout=30)
+    atexit.register(calc.close)
+    control = workspace.file("dipolelog.ctl")
+    chorus = Chorus(args.chorus, ["--model", energy_model, "--dipole-model", dipole_model, "--connect",
+                                  f"unix:{name}", "--species", "O,H,H", "--extras", "energies",
+                                  "--committee-log", log_path, "--temperature", "300", "--control", control],
+                    workspace, label="serve-log")
+    extras = []
+    for atoms in trajectory:
+        atoms = atoms.copy()
+        atoms.calc = calc
+        atoms.get_potential_energy()
+        extras.append(ase_patch.extras_json(calc))
+    # The live `reweight` while chorus still runs (every record is in the store once answered).
+    live = json.loads(run([args.chorus, "query", control, "reweight", "--json"]))
+    calc.server.protocol.end()
+    calc.close()
+    code = chorus.wait_exit(10)
+    check(code == 0, "chorus serve --committee-log exits 0 after EXIT", 0, code)
+    return extras, live
+
+
+def check_dipole_log(args, workspace, energy_model, dipole_model, atoms):
+    rng = np.random.default_rng(11)
+    trajectory = []
+    for _ in range(24):
+        moved = atoms.copy()
+        moved.positions += rng.normal(scale=0.05, size=moved.positions.shape)
+        trajectory.append(moved)
+    log_path = workspace.file("committee.log")
+    extras, live = serve_dipole_log(args, workspace, energy_model, dipole_model, trajectory, log_path)
+    with open(log_path) as stream:
+        lines = stream.read().splitlines()
+    header = [line for line in lines if line.startswith("#")]
+    check("# dipole_members: 4" in header, "the log header says the dipole committee size", "# dipole_members: 4",
+          header)
+    columns = next(line for line in header if line.startswith("# columns:")).split()[2:]
+    check(columns[-15:-12] == ["dipole_mean_x", "dipole_mean_y", "dipole_mean_z"] and columns[-1] == "dipole_4_z",
+          "the columns line names the dipole columns", "… dipole_mean_x … dipole_4_z", columns[-15:])
+    records = [line.split() for line in lines if not line.startswith("#")]
+    check(len(records) == len(trajectory) and all(len(r) == len(columns) for r in records),
+          "one record per structure, one field per named column", len(trajectory), len(records))
+    logged = np.array([[float(v) for v in r[-15:]] for r in records])
+    served = np.array([e["chorus_dipole"] for e in extras]) * BOHR_IN_ANGSTROM
+    check_close(logged[:, :3], served, 1e-12, "logged mean dipole (e·Å) = served extras (e·Bohr) converted")
+    check_close(logged[:, 3:].reshape(-1, 4, 3).mean(axis=1), logged[:, :3], 1e-12,
+                "logged member dipoles average to the logged mean")
+
+    result = json.loads(run([args.chorus, "reweight", "--committee-log", log_path, "--json", "-"]))
+    names = result["observable_names"]
+    check(len(names) == 5 and [n.split()[0] for n in names[1:]] == ["mu_x", "mu_y", "mu_z", "mu2"],
+          "reweight offers mu_x, mu_y, mu_z, mu2 after the potential energy", "mu_x … mu2", names)
+    expected = np.column_stack([logged[:, :3], (logged[:, :3] ** 2).sum(axis=1)]).mean(axis=0)
+    sampled = np.array([o["sampled_average"] for o in result["observables"][1:]])
+    check_close(sampled, expected, 1e-12, "sampled averages of the dipole scalars = plain means of the log")
+    live_observables = {o["name"]: o for o in live["groups"][0]["observables"]}
+    for k, name in enumerate(["mu_x", "mu_y", "mu_z", "mu2"]):
+        check(name in live_observables, f"the live reweight reports {name}", name, sorted(live_observables))
+        got = [live_observables[name][key] for key in ("sampled_average", "committee_spread")]
+        offline = [result["observables"][1 + k][key] for key in ("sampled_average", "committee_spread")]
+        check(got == offline, f"live {name} = offline, the same doubles", offline, got)
+    multi = json.loads(run([args.chorus, "reweight", "--committee-log", log_path, "--multi-obs", "--json", "-"]))
+    committees = multi["observable_committees"]
+    check([c["name"] for c in committees] == ["mu_x", "mu_y", "mu_z", "mu2"] and all(c["models"] == 4
+                                                                                      for c in committees),
+          "--multi-obs: one decomposition per dipole scalar over the 4 dipole members", "mu_x … mu2",
+          committees)
+    members = logged[:, 3:].reshape(-1, 4, 3)
+    check_close(committees[0]["sigma_a"], np.std(members[:, :, 0].mean(axis=0), ddof=1), 1e-9,
+                "σ_a of mu_x = spread of the dipole members' plain averages")
+    check(all(np.isfinite(c["sigma_av"]) and c["total"] >= c["sigma_a"] * 0.5 for c in committees),
+          "finite σ_aV and totals")
+    return committees[3]
 
 
 def main():
@@ -171,6 +256,11 @@ def main():
                 "σ_a = spread of the dipole members' averages")
     check(committee["sigma_av"] == 0.0, "σ_aV = 0 without potential spread", 0.0, committee["sigma_av"])
     print(f"ok E: reweight --multi-obs of |μ|²: {committee['mean']:.4f} ± {committee['sigma_a']:.4f} (e·Å)²")
+
+    # F. a committee log with dipoles, read by chorus reweight.
+    mu2 = check_dipole_log(args, workspace, energy_model, model_path, atoms)
+    print(f"ok F: committee log with dipoles: reweight of |μ|² {mu2['mean']:.4f}, σ_a {mu2['sigma_a']:.2e}, "
+          f"σ_aV {mu2['sigma_av']:.2e} (e·Å)²")
 
     # D. the acceptance numbers on the full data set.
     if not os.path.exists(FULL_DATA):

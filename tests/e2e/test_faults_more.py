@@ -4,7 +4,8 @@
   1. `reload`: the --model file replaced while running is ignored until a `reload` request; a
      corrupted file or one with another committee size is refused and the forces stay those of the
      old model; a valid different model is swapped in, and the next answer on the same connection
-     (never dropped) comes from it.
+     (never dropped) comes from it. With --committee-log, the log gets one `# reload:` line with the
+     new file's sha256 between the records before and after, and `chorus reweight` warns about it.
   2. 1000 control-API clients and 1000 i-PI connections (--persist, the server sends EXIT) come
      and go: chorus's open descriptors (/proc/PID/fd) and threads (/proc/PID/status) do not grow.
   3. SIGKILL mid-run with --committee-log: every complete line of the log parses, only the last
@@ -14,6 +15,7 @@
      every force is still answered, equal to ASE's Lennard-Jones.
   5. Control requests too long or not UTF-8: error responses, and the daemon keeps serving.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -114,7 +116,9 @@ def reload_model(args, workspace):
     path = workspace.track_socket(unix_socket_path(name))
     control = workspace.file("reload.ctl")
     server = SteppedServer(path)
-    chorus = Chorus(args.chorus, ["--model", model, "--connect", f"unix:{name}", "--control", control],
+    committee_log = workspace.file("reload-committee.log")
+    chorus = Chorus(args.chorus, ["--model", model, "--connect", f"unix:{name}", "--control", control,
+                                  "--committee-log", committee_log, "--temperature", "300"],
                     workspace, label="reload")
     server.accept()
     structure = argon_cluster(13, seed=5)
@@ -167,8 +171,22 @@ def reload_model(args, workspace):
     check(log.count("model reloaded:") == 1, "one log line per successful reload", 1, log.count("model reloaded:"))
     check(log.count("model reload refused") == 2, "one log line per refused reload", 2,
           log.count("model reload refused"))
+    with open(committee_log) as stream:
+        lines = [line for line in stream.read().splitlines() if not line.startswith("#") or "reload" in line]
+    markers = [n for n, line in enumerate(lines) if line.startswith("# reload: ")]
+    with open(model, "rb") as stream:
+        digest = hashlib.sha256(stream.read()).hexdigest()
+    check(markers == [4] and f" model sha256 {digest} " in lines[4],
+          "the committee log has one `# reload:` line with the new file's sha256, after the 4 records of model A",
+          f"[4], sha256 {digest}", lines)
+    result = subprocess.run([args.chorus, "reweight", "--committee-log", committee_log, "--json", "-"],
+                            capture_output=True, text=True, timeout=60)
+    check(result.returncode == 0 and "model changed mid-log" in result.stderr,
+          "chorus reweight reads the log and warns that the model changed mid-log", "warning",
+          result.stderr)
     print("ok: reload: replaced file ignored until `reload`; corrupted and 3-member files refused (forces "
-          f"unchanged, {first:.6f} eV); valid model swapped in ({after:.6f} eV) on the same connection")
+          f"unchanged, {first:.6f} eV); valid model swapped in ({after:.6f} eV) on the same connection; "
+          "`# reload:` marker in the committee log")
 
 
 def reload_checksum(args, workspace):

@@ -201,15 +201,23 @@ TEST_CASE("live store: a full series is reported as truncated, the rings keep go
 
 TEST_CASE("live reweight equals `chorus reweight --committee-log` on the log of the same records",
           "[control]") {
+    // With a dipole model (a committee of 3 beside the 4 potential members) the mean dipole's
+    // scalars are observables of both, and must come out the same too.
+    const bool dipole = GENERATE(false, true);
+    CAPTURE(dipole);
+    constexpr std::size_t dipole_members = 3;
     ScratchDirectory scratch;
     const std::string log_path = scratch.file("run.log");
     constexpr std::size_t members = 4;
     constexpr int beads = 3;
     constexpr double temperature = 300.0;
-    LiveStore store(members);
+    LiveStore::Options options;
+    options.dipole = dipole;
+    LiveStore store(members, options);
     const auto connection = store.add_connection("unix:/tmp/ipi_w#0", "unix:/tmp/ipi_w");
     {
-        CommitteeLog log(log_path, CommitteeLogHeader{"test model", members, temperature});
+        CommitteeLog log(log_path,
+                         CommitteeLogHeader{"test model", members, temperature, dipole ? dipole_members : 0});
         std::mt19937 random(7);
         std::normal_distribution<double> noise(0.0, 0.05);
         double drift = 0.0;
@@ -222,8 +230,20 @@ TEST_CASE("live reweight equals `chorus reweight --committee-log` on the log of 
                                        noise(random));
                 }
                 const double volume = 1000.0 + 5.0 * drift + bead;
-                store.record(make_record(bead, energies), make_live(volume, std::abs(noise(random))),
-                             connection, &log);
+                CommitteeLogRecord record = make_record(bead, energies);
+                LiveEvaluation live = make_live(volume, std::abs(noise(random)));
+                if (dipole) {
+                    // A mean dipole that follows the energies (so reweighting moves it), members around it.
+                    const Eigen::Vector3d mean(0.3 + 2.0 * drift, -0.1 + noise(random), 1.0 / 3.0 + bead);
+                    record.dipoles.assign(mean.data(), mean.data() + 3);
+                    for (std::size_t k = 0; k < dipole_members; ++k) {
+                        for (int d = 0; d < 3; ++d) {
+                            record.dipoles.push_back(mean[d] + noise(random));
+                        }
+                    }
+                    live.dipole_scalars = dipole_scalars(mean.x(), mean.y(), mean.z());
+                }
+                store.record(std::move(record), live, connection, &log);
             }
         }
         log.close();
@@ -236,7 +256,7 @@ TEST_CASE("live reweight equals `chorus reweight --committee-log` on the log of 
     REQUIRE_FALSE(group.error);
     CHECK(group.steps == 400);
     CHECK(group.beads == beads);
-    REQUIRE(group.observables.size() == 3);
+    REQUIRE(group.observables.size() == (dipole ? 7 : 3));
     CHECK(group.observables[1].name == "volume");
 
     ReweightSettings settings;
@@ -261,6 +281,29 @@ TEST_CASE("live reweight equals `chorus reweight --committee-log` on the log of 
     }
     // The bead-averaged volume is a plain mean of what was recorded.
     CHECK(group.observables[1].sampled == Approx(1001.0).margin(1.0));
+    if (!dipole) {
+        CHECK(offline["observables"].size() == 1);
+        return;
+    }
+    // Offline: 0 potential energy, 1-4 mu_x, mu_y, mu_z, mu2; live: after volume and sigma_energy.
+    REQUIRE(offline["observables"].size() == 5);
+    for (std::size_t s = 0; s < 4; ++s) {
+        const auto& mu = group.observables[3 + s];
+        const Json& expected = offline["observables"][1 + s];
+        CHECK(mu.name == dipole_scalar_names[s]);
+        CHECK(mu.sampled == expected["sampled_average"].get<double>());
+        CHECK(mu.member_mean == expected["member_mean"].get<double>());
+        CHECK(mu.committee_spread == expected["committee_spread"].get<double>());
+        CHECK(mu.statistical_error == expected["statistical_error"].get<double>());
+        for (std::size_t i = 0; i < members; ++i) {
+            CHECK(mu.member_averages[i] == expected["member_averages"][i].get<double>());
+        }
+    }
+    CHECK(group.observables[6].committee_spread > 0.0);  // the dipole follows the energies: it moves
+    // The bead average of |μ|² is not |bead average of μ|²: the beads' z differ by 1.
+    CHECK(group.observables[6].sampled > group.observables[3].sampled * group.observables[3].sampled +
+                                             group.observables[4].sampled * group.observables[4].sampled +
+                                             group.observables[5].sampled * group.observables[5].sampled);
 }
 
 TEST_CASE("live reweight reports a group without enough steps instead of failing", "[control]") {
