@@ -1,11 +1,7 @@
 #include "chorus/models/model_file.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +10,7 @@
 #include "chorus/models/lennard_jones.hpp"
 #include "chorus/models/linear_committee.hpp"
 #include "chorus/models/model_file_object.hpp"
+#include "model_document.hpp"
 
 namespace chorus::models {
 namespace {
@@ -101,38 +98,11 @@ std::unique_ptr<engine::Model> model_from_json(const nlohmann::json& document, s
 }
 
 std::unique_ptr<engine::Model> load_model(const std::filesystem::path& path) {
-    const std::string name = path.string();
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error)) {
-        throw IoError("cannot read model file '" + name +
-                      "': it is a directory; pass the path of a .json file");
-    }
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-        throw IoError("cannot read model file '" + name + "': " + std::strerror(errno) +
-                      "; check the path and its permissions");
-    }
-    std::ostringstream text;
-    text << file.rdbuf();
-    if (file.bad()) {
-        throw IoError("cannot read model file '" + name + "': read error; check the file");
-    }
-    return model_from_text(text.str(), name);
+    return model_from_text(read_model_text(path, "model file"), path.string());
 }
 
 std::unique_ptr<engine::Model> model_from_text(std::string_view text, std::string_view origin) {
-    nlohmann::json document;
-    try {
-        document = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& parse_error) {
-        throw ConfigError("model file '" + std::string(origin) + "' is not valid JSON (at byte " +
-                          std::to_string(parse_error.byte) + "): " + parse_error.what());
-    } catch (const nlohmann::json::exception& error) {
-        // Not a parse_error: e.g. out_of_range for a number beyond a double ("1e400").
-        throw ConfigError("model file '" + std::string(origin) + "' is not valid JSON: " + error.what() +
-                          "; write every number within ±1.8e308");
-    }
-    return model_from_json(document, origin);
+    return model_from_json(parse_model_document(text, origin, "model file"), origin);
 }
 
 }  // namespace chorus::models

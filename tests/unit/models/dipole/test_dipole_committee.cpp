@@ -2,7 +2,13 @@
 // the Cartesian ↔ real-harmonic order, recovery of a synthetic λ = 1 dipole by training, the
 // calibration rescaling, and the model file's round trip and checks.
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <string>
+
+#include <unistd.h>
 
 #include <Eigen/Geometry>
 #include <catch2/catch.hpp>
@@ -169,4 +175,31 @@ TEST_CASE("dipole model files round-trip and refuse edits", "[dipole]") {
     DipoleCommitteeParameters bad = parameters;
     bad.features = no_lambda;
     CHECK_THROWS_WITH(DipoleCommittee(bad), Contains("lambdas"));
+}
+
+// load_dipole_committee reads through the same document reader as load_model: every unreadable
+// file is refused with a typed error naming the path, and a saved file loads back.
+TEST_CASE("dipole model files: save, load, and unreadable files name the path", "[dipole]") {
+    const std::filesystem::path directory = std::filesystem::temp_directory_path();
+    const std::filesystem::path path = directory / ("chorus-dipole-" + std::to_string(::getpid()) + ".json");
+    const DipoleCommitteeParameters parameters = random_parameters(small_settings(), 3, 5);
+    save_dipole_committee(parameters, path);
+    {
+        std::ifstream file(path, std::ios::binary);
+        std::ostringstream text;
+        text << file.rdbuf();
+        CHECK(text.str() == dipole_committee_to_json(parameters).dump(1) + "\n");
+    }
+    CHECK(load_dipole_committee(path)->committee_size() == 3);
+
+    std::ofstream(path, std::ios::trunc) << "{\"kind\": \"linear-dipole-committee\",, }";
+    CHECK_THROWS_AS(load_dipole_committee(path), chorus::ConfigError);
+    CHECK_THROWS_WITH(load_dipole_committee(path), Contains("dipole model file '" + path.string() + "'") &&
+                                                       Contains("not valid JSON") && Contains("at byte"));
+    std::filesystem::remove(path);
+    CHECK_THROWS_AS(load_dipole_committee(path), chorus::IoError);
+    CHECK_THROWS_WITH(load_dipole_committee(path), Contains(path.string()) && Contains("No such file"));
+    CHECK_THROWS_WITH(load_dipole_committee(directory), Contains("is a directory"));
+    CHECK_THROWS_AS(save_dipole_committee(parameters, directory / "no-such-directory" / "d.json"),
+                    chorus::IoError);
 }
