@@ -1,6 +1,5 @@
 #include "dipole_eval_command.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -12,28 +11,14 @@
 #include "chorus/error.hpp"
 #include "chorus/models/dipole/dipole_training.hpp"
 #include "chorus/models/extxyz.hpp"
-#include "chorus/models/sha256.hpp"
 #include "dipole_report.hpp"
+#include "eval_frames.hpp"
+#include "gnuplot.hpp"
 
 namespace chorus::server {
 namespace {
 
 namespace dipole = models::dipole;
-
-std::vector<std::size_t> recorded_subset(const dipole::DipoleCommittee& model, const std::string& subset,
-                                         const std::string& path, const std::string& hash) {
-    const nlohmann::json& training = model.parameters().training;
-    if (training.contains("data") && training["data"].is_array()) {
-        for (const auto& entry : training["data"]) {
-            if (entry.value("sha256", "") == hash && entry.contains(subset)) {
-                return entry[subset].get<std::vector<std::size_t>>();
-            }
-        }
-    }
-    throw InputError("'" + path + "' (sha256 " + hash +
-                     ") is not one of the files this dipole model was trained on, so it has no recorded " +
-                     subset + " frames; use --subset all");
-}
 
 void write_plots(const std::filesystem::path& directory,
                  const std::vector<dipole::DipoleFramePrediction>& predictions,
@@ -84,12 +69,7 @@ void write_plots(const std::filesystem::path& directory,
               "'dipole_calibration.dat' using 1:2 with linespoints pt 7 lw 2 title 'binned RMS error', "
               "x with lines lc rgb 'black' title 'calibrated: error = σ'\n";
     script.close();
-    const std::string command = "cd '" + directory.string() + "' && gnuplot dipole_plots.gnuplot";
-    if (std::system(command.c_str()) != 0) {
-        throw IoError("gnuplot failed on " + (directory / "dipole_plots.gnuplot").string() +
-                      " (is gnuplot with the pngcairo terminal installed?); the data files are in " +
-                      directory.string());
-    }
+    run_gnuplot(directory, "dipole_plots.gnuplot");
     fmt::print(out, "plots: {}/parity_dipole.png, parity_dipole_norm.png, calibration_dipole.png\n",
                directory.string());
 }
@@ -106,7 +86,7 @@ double member_scalar(const Eigen::Matrix3Xd& members, Eigen::Index k, const std:
 // and i-PI's own tool read it.
 void write_observables(const EvalCommandSettings& settings,
                        const std::vector<dipole::DipoleFramePrediction>& predictions,
-                       const std::vector<std::pair<std::size_t, std::size_t>>& origins, std::ostream& out) {
+                       const std::vector<FrameOrigin>& origins, std::ostream& out) {
     if (!settings.dipole_observable) {
         throw ConfigError(
             "--observables-out needs --dipole-observable x|y|z|norm2 (which scalar of the dipole)");
@@ -118,11 +98,11 @@ void write_observables(const EvalCommandSettings& settings,
     const std::size_t files = settings.data_paths.size();
     const std::size_t frames = predictions.size() / files;
     for (std::size_t f = 0; f < predictions.size(); ++f) {
-        if (origins[f].first != f / std::max<std::size_t>(frames, 1) || predictions.size() % files != 0) {
+        if (origins[f].file != f / std::max<std::size_t>(frames, 1) || predictions.size() % files != 0) {
             throw InputError(
                 "--observables-out averages several files frame by frame (one per bead), so they must "
                 "have the same number of frames; '" +
-                settings.data_paths[origins[f].first] + "' differs from '" + settings.data_paths[0] + "'");
+                settings.data_paths[origins[f].file] + "' differs from '" + settings.data_paths[0] + "'");
         }
     }
     const Eigen::Index members = predictions.empty() ? 0 : predictions.front().prediction.members.cols();
@@ -153,6 +133,11 @@ void write_observables(const EvalCommandSettings& settings,
 }  // namespace
 
 bool is_dipole_model_file(const std::string& path) {
+    // A directory opens as a stream and throws when read: leave it to load_model's IoError.
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+        return false;
+    }
     std::ifstream file(path, std::ios::binary);
     if (!file) {
         return false;
@@ -173,32 +158,12 @@ int run_dipole_eval(const EvalCommandSettings& settings, std::ostream& out) {
     const auto model = dipole::load_dipole_committee(settings.model_path);
     fmt::print(out, "model: {} ({})\n", settings.model_path, model->description());
 
-    std::vector<models::Frame> frames;
-    std::vector<std::pair<std::size_t, std::size_t>> origins;
-    for (std::size_t file = 0; file < settings.data_paths.size(); ++file) {
-        const std::string& path = settings.data_paths[file];
-        std::vector<models::Frame> read = models::read_extxyz(path);
-        std::vector<std::size_t> selected;
-        if (settings.subset == "all") {
-            for (std::size_t i = 0; i < read.size(); ++i) {
-                selected.push_back(i);
-            }
-        } else {
-            selected = recorded_subset(*model, settings.subset, path, models::sha256_file_hex(path));
-        }
-        for (const std::size_t i : selected) {
-            if (i >= read.size()) {
-                throw InputError("the model records frame " + std::to_string(i) + " of '" + path +
-                                 "', which has " + std::to_string(read.size()) + " frames");
-            }
-            frames.push_back(std::move(read[i]));
-            origins.emplace_back(file, i);
-        }
-    }
-    std::vector<const models::Frame*> pointers;
-    for (const auto& frame : frames) {
-        pointers.push_back(&frame);
-    }
+    const EvalFrames selected = read_eval_frames(
+        settings.data_paths, settings.subset, [&](const std::string& path, const std::string& hash) {
+            return recorded_subset(model->parameters().training, settings.subset, path, hash, "dipole model");
+        });
+    const std::vector<FrameOrigin>& origins = selected.origins;
+    const std::vector<const models::Frame*> pointers = selected.pointers();
     const auto predictions = dipole::predict_dipoles(*model, pointers);
     const dipole::DipoleErrorSummary summary = dipole::summarise_dipole_errors(predictions);
 
@@ -208,12 +173,12 @@ int run_dipole_eval(const EvalCommandSettings& settings, std::ostream& out) {
     for (std::size_t f = 0; f < predictions.size(); ++f) {
         const auto& p = predictions[f];
         const auto& m = p.prediction;
-        fmt::print(out, "{:>5} {:>6} {:>6} {:>30} {:>26} {:>10}\n", origins[f].first, origins[f].second,
+        fmt::print(out, "{:>5} {:>6} {:>6} {:>30} {:>26} {:>10}\n", origins[f].file, origins[f].index,
                    p.atoms, fmt::format("{:.4f} {:.4f} {:.4f}", m.mean[0], m.mean[1], m.mean[2]),
                    fmt::format("{:.4f} {:.4f} {:.4f}", m.sigma[0], m.sigma[1], m.sigma[2]),
                    p.reference ? fmt::format("{:.4f}", (*p.reference - m.mean).norm()) : "-");
-        nlohmann::json entry{{"file", origins[f].first},
-                             {"index", origins[f].second},
+        nlohmann::json entry{{"file", origins[f].file},
+                             {"index", origins[f].index},
                              {"atoms", p.atoms},
                              {"dipole", {m.mean[0], m.mean[1], m.mean[2]}},
                              {"dipole_sigma", {m.sigma[0], m.sigma[1], m.sigma[2]}},

@@ -5,24 +5,9 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include "error_statistics_json.hpp"
+
 namespace chorus::server {
-namespace {
-
-nlohmann::json statistics_json(const engine::UncertaintyStatistics& s) {
-    nlohmann::json curve = nlohmann::json::array();
-    for (const auto& bin : s.curve) {
-        curve.push_back({{"count", bin.count}, {"rms_sigma", bin.rms_sigma}, {"rms_error", bin.rms_error}});
-    }
-    return {{"count", s.count},
-            {"rmse", s.rmse},
-            {"rms_sigma", s.rms_sigma},
-            {"mean_negative_log_likelihood", s.mean_negative_log_likelihood},
-            {"within_one_sigma", s.within_one_sigma},
-            {"within_two_sigma", s.within_two_sigma},
-            {"curve", curve}};
-}
-
-}  // namespace
 
 nlohmann::json dipole_summary_json(const models::dipole::DipoleErrorSummary& s) {
     return {{"frames", s.frames},
@@ -31,11 +16,11 @@ nlohmann::json dipole_summary_json(const models::dipole::DipoleErrorSummary& s) 
             {"component_reference_std_e_angstrom", s.component_reference_std},
             {"norm_rmse_e_angstrom", s.norm_rmse},
             {"norm_reference_std_e_angstrom", s.norm_reference_std},
-            {"component_calibration", statistics_json(s.component_calibration)},
-            {"calibration_x", statistics_json(s.calibration_xyz[0])},
-            {"calibration_y", statistics_json(s.calibration_xyz[1])},
-            {"calibration_z", statistics_json(s.calibration_xyz[2])},
-            {"norm_calibration", statistics_json(s.norm_calibration)}};
+            {"component_calibration", statistics_with_curve_json(s.component_calibration)},
+            {"calibration_x", statistics_with_curve_json(s.calibration_xyz[0])},
+            {"calibration_y", statistics_with_curve_json(s.calibration_xyz[1])},
+            {"calibration_z", statistics_with_curve_json(s.calibration_xyz[2])},
+            {"norm_calibration", statistics_with_curve_json(s.norm_calibration)}};
 }
 
 void print_dipole_table(

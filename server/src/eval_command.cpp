@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -15,54 +14,27 @@
 #include "chorus/models/extxyz.hpp"
 #include "chorus/models/linear_committee.hpp"
 #include "chorus/models/model_file.hpp"
-#include "chorus/models/sha256.hpp"
 #include "chorus/models/training/train_evaluation.hpp"
 #include "dipole_eval_command.hpp"
+#include "error_statistics_json.hpp"
+#include "eval_frames.hpp"
+#include "gnuplot.hpp"
 
 namespace chorus::server {
 namespace {
 
 namespace training = models::training;
 
-struct EvaluatedFrame {
-    std::size_t file = 0;
-    std::size_t index = 0;
-};
-
-// The frame indices of `subset` that `chorus train` recorded for the file with this hash.
-std::vector<std::size_t> recorded_subset(const engine::Model& model, const std::string& subset,
-                                         const std::string& path, const std::string& hash) {
+// Only linear committees record their training split; other kinds are refused with the reason.
+std::vector<std::size_t> linear_committee_subset(const engine::Model& model, const std::string& subset,
+                                                 const std::string& path, const std::string& hash) {
     const auto* committee = dynamic_cast<const models::LinearCommittee*>(&model);
     if (committee == nullptr) {
         throw ConfigError("--subset " + subset +
                           " needs a linear committee written by `chorus train`; this model is " +
                           std::string(model.kind()) + "; use --subset all");
     }
-    const nlohmann::json& training_data = committee->parameters().training;
-    if (training_data.contains("data") && training_data["data"].is_array()) {
-        for (const auto& entry : training_data["data"]) {
-            if (entry.value("sha256", "") == hash && entry.contains(subset)) {
-                return entry[subset].get<std::vector<std::size_t>>();
-            }
-        }
-    }
-    throw InputError("'" + path + "' (sha256 " + hash +
-                     ") is not one of the files this model was trained on, so it has no recorded " + subset +
-                     " frames; use --subset all");
-}
-
-nlohmann::json statistics_json(const engine::UncertaintyStatistics& s) {
-    nlohmann::json curve = nlohmann::json::array();
-    for (const auto& bin : s.curve) {
-        curve.push_back({{"count", bin.count}, {"rms_sigma", bin.rms_sigma}, {"rms_error", bin.rms_error}});
-    }
-    return {{"count", s.count},
-            {"rmse", s.rmse},
-            {"rms_sigma", s.rms_sigma},
-            {"mean_negative_log_likelihood", s.mean_negative_log_likelihood},
-            {"within_one_sigma", s.within_one_sigma},
-            {"within_two_sigma", s.within_two_sigma},
-            {"curve", curve}};
+    return recorded_subset(committee->parameters().training, subset, path, hash, "model");
 }
 
 nlohmann::json matrix_json(const Eigen::MatrixXd& m) {
@@ -150,12 +122,7 @@ void write_plots(const std::filesystem::path& directory,
            "'force_calibration.dat' using 1:2 with linespoints pt 7 lw 2 title 'binned RMS error', "
            "x with lines lc rgb 'black' title 'calibrated: error = σ'\n";
     script.close();
-    const std::string command = "cd '" + directory.string() + "' && gnuplot plots.gnuplot";
-    if (std::system(command.c_str()) != 0) {
-        throw IoError("gnuplot failed on " + (directory / "plots.gnuplot").string() +
-                      " (is gnuplot with the pngcairo terminal installed?); the data files are in " +
-                      directory.string());
-    }
+    run_gnuplot(directory, "plots.gnuplot");
     fmt::print(out, "plots: {}/parity_energy.png, parity_forces.png, calibration_forces.png\n",
                directory.string());
 }
@@ -178,32 +145,12 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
     const std::shared_ptr<const engine::Model> model = with_baseline(file_model, settings.baseline);
     fmt::print(out, "model: {} ({})\n", settings.model_path, model->description());
 
-    std::vector<models::Frame> frames;
-    std::vector<EvaluatedFrame> origins;
-    for (std::size_t file = 0; file < settings.data_paths.size(); ++file) {
-        const std::string& path = settings.data_paths[file];
-        std::vector<models::Frame> read = models::read_extxyz(path);
-        std::vector<std::size_t> selected;
-        if (settings.subset == "all") {
-            for (std::size_t i = 0; i < read.size(); ++i) {
-                selected.push_back(i);
-            }
-        } else {
-            selected = recorded_subset(*file_model, settings.subset, path, models::sha256_file_hex(path));
-        }
-        for (const std::size_t i : selected) {
-            if (i >= read.size()) {
-                throw InputError("the model records frame " + std::to_string(i) + " of '" + path +
-                                 "', which has " + std::to_string(read.size()) + " frames");
-            }
-            frames.push_back(std::move(read[i]));
-            origins.push_back({file, i});
-        }
-    }
-    std::vector<const models::Frame*> pointers;
-    for (const auto& frame : frames) {
-        pointers.push_back(&frame);
-    }
+    const EvalFrames selected = read_eval_frames(
+        settings.data_paths, settings.subset, [&](const std::string& path, const std::string& hash) {
+            return linear_committee_subset(*file_model, settings.subset, path, hash);
+        });
+    const std::vector<FrameOrigin>& origins = selected.origins;
+    const std::vector<const models::Frame*> pointers = selected.pointers();
     const auto predictions = training::predict_frames(*model, pointers);
     const training::ErrorSummary summary = training::summarise_errors(predictions);
 
@@ -256,8 +203,8 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
         if (summary.virial_rmse_per_atom) {
             s["virial_rmse_per_atom"] = *summary.virial_rmse_per_atom;
         }
-        s["force_calibration"] = statistics_json(summary.force_calibration);
-        s["energy_calibration"] = statistics_json(summary.energy_calibration);
+        s["force_calibration"] = statistics_with_curve_json(summary.force_calibration);
+        s["energy_calibration"] = statistics_with_curve_json(summary.energy_calibration);
         json["summary"] = s;
         std::ofstream file(*settings.json_path);
         if (!(file << json.dump(1) << '\n')) {

@@ -1,9 +1,5 @@
 #include "train_command.hpp"
 
-#include <chrono>
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -15,16 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "chorus/error.hpp"
-#include "chorus/models/baseline_labels.hpp"
 #include "chorus/models/model_file.hpp"
 #include "chorus/models/sha256.hpp"
 #include "chorus/models/training/train_committee.hpp"
 #include "dipole_train_command.hpp"
+#include "error_statistics_json.hpp"
 #include "json_file.hpp"
-
-#ifndef CHORUS_VERSION
-#define CHORUS_VERSION "unknown"
-#endif
+#include "training_data.hpp"
+#include "training_record.hpp"
 
 namespace chorus::server {
 namespace {
@@ -39,28 +33,6 @@ training::TrainSettings read_settings(const TrainCommandSettings& command) {
     }
     settings.seed = command.seed;
     return settings;
-}
-
-// UTC, ISO 8601; SOURCE_DATE_EPOCH wins so that a rerun can reproduce the file byte for byte.
-std::string training_date() {
-    std::time_t now = std::time(nullptr);
-    if (const char* fixed = std::getenv("SOURCE_DATE_EPOCH")) {
-        now = static_cast<std::time_t>(std::strtoll(fixed, nullptr, 10));
-    }
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
-
-nlohmann::json statistics_json(const engine::UncertaintyStatistics& s) {
-    return {{"count", s.count},
-            {"rmse", s.rmse},
-            {"rms_sigma", s.rms_sigma},
-            {"mean_negative_log_likelihood", s.mean_negative_log_likelihood},
-            {"within_one_sigma", s.within_one_sigma},
-            {"within_two_sigma", s.within_two_sigma}};
 }
 
 nlohmann::json summary_json(const training::ErrorSummary& summary) {
@@ -116,23 +88,9 @@ void print_summary(std::ostream& out, const training::TrainingReport& report) {
     row("E within ±2σ (%)", [](const auto& s) {
         return fmt::format("{:>12.1f}", 100.0 * s.energy_calibration.within_two_sigma);
     });
-    fmt::print(out, "alpha {:.4g}{} (alpha^2 {:.4g}, from {} validation samples); lambda {:.3g}{}\n",
-               report.calibration.alpha, report.calibration.clamped ? " CLAMPED" : "",
-               report.calibration.alpha_squared, report.calibration.before.count, report.selection.lambda,
-               report.selection.at_grid_edge ? " (at the edge of the grid: widen it)" : "");
+    print_alpha_and_lambda(out, report.calibration, report.selection, "samples");
     fmt::print(out, "{} features per species, {} weights per member; rows {:.1f} s, solve {:.1f} s\n",
                report.feature_count, report.weight_count, report.design_seconds, report.solve_seconds);
-}
-
-std::vector<std::size_t> indices_in_file(const std::vector<training::LabelledFrame>& frames,
-                                         const std::vector<std::size_t>& selected, std::size_t file) {
-    std::vector<std::size_t> indices;
-    for (const std::size_t i : selected) {
-        if (frames[i].file == file) {
-            indices.push_back(frames[i].index);
-        }
-    }
-    return indices;
 }
 
 }  // namespace
@@ -151,9 +109,7 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
     const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
                                           static_cast<std::size_t>(threads));
     const training::TrainSettings settings = read_settings(command);
-    fmt::print(out, "chorus train {}: settings ({}; species from the data when absent):\n{}\n",
-               CHORUS_VERSION, command.config_path ? "from " + *command.config_path : "defaults",
-               to_json(settings).dump(2));
+    print_training_settings(out, "chorus train", "species from the data when absent", command, settings);
 
     std::unique_ptr<engine::Model> baseline;
     nlohmann::json baseline_record;
@@ -166,59 +122,20 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
                    *command.baseline_path, baseline->description());
     }
 
-    std::vector<training::LabelledFrame> frames;
-    nlohmann::json data = nlohmann::json::array();
-    for (std::size_t file = 0; file < command.data_paths.size(); ++file) {
-        const std::string& path = command.data_paths[file];
-        std::vector<models::Frame> read = models::read_extxyz(path);
-        const std::string hash = models::sha256_file_hex(path);
-        fmt::print(out, "data: {} ({} frames, sha256 {})\n", path, read.size(), hash);
-        data.push_back({{"path", path}, {"sha256", hash}, {"frames", read.size()}});
-        if (baseline) {
-            models::subtract_baseline(read, *baseline);
-        }
-        for (std::size_t i = 0; i < read.size(); ++i) {
-            frames.push_back({std::move(read[i]), file, i});
-        }
-    }
-    const training::DataSplit split = training::split_frames(frames, settings.split, settings.seed);
-    fmt::print(out, "split: {} train, {} validation, {} test frames (seed {}, within each '{}' group)\n",
-               split.train.size(), split.validation.size(), split.test.size(), settings.seed,
-               settings.split.group_key);
-    out.flush();
-
+    TrainingData data = read_training_data(command.data_paths, baseline.get(), out);
+    const training::DataSplit split = split_training_data(data, settings, out);
     training::TrainingResult result =
-        training::train_linear_committee(frames, split, settings, [&out](std::string_view line) {
-            fmt::print(out, "  {}\n", line);
-            out.flush();
-        });
+        training::train_linear_committee(data.frames, split, settings, progress_printer(out));
 
-    for (std::size_t file = 0; file < data.size(); ++file) {
-        data[file]["train"] = indices_in_file(frames, split.train, file);
-        data[file]["validation"] = indices_in_file(frames, split.validation, file);
-        data[file]["test"] = indices_in_file(frames, split.test, file);
-    }
+    record_split(data, split);
     const auto& report = result.report;
-    result.parameters.training = {
-        {"chorus_version", CHORUS_VERSION},
-        {"date", training_date()},
-        {"command_line", command.command_line},
-        {"seed", settings.seed},
-        {"threads", threads},
-        {"settings", to_json(settings)},
-        {"data", data},
-        {"regulariser",
-         {{"lambda", report.selection.lambda}, {"validation_loss", report.selection.validation_loss}}},
-        {"calibration",
-         {{"target", settings.calibrate_on == training::CalibrationTarget::forces ? "forces" : "energies"},
-          {"alpha", report.calibration.alpha},
-          {"alpha_squared", report.calibration.alpha_squared},
-          {"clamped", report.calibration.clamped}}},
-        {"errors",
-         {{"train", summary_json(report.train)},
-          {"validation", summary_json(report.validation)},
-          {"test", summary_json(report.test)}}},
-    };
+    result.parameters.training =
+        training_record(command, settings, threads, data.files, report.selection,
+                        settings.calibrate_on == training::CalibrationTarget::forces ? "forces" : "energies",
+                        report.calibration);
+    result.parameters.training["errors"] = {{"train", summary_json(report.train)},
+                                            {"validation", summary_json(report.validation)},
+                                            {"test", summary_json(report.test)}};
     if (baseline) {
         result.parameters.training["baseline"] = baseline_record;
     }
