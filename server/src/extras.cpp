@@ -1,21 +1,17 @@
 #include "extras.hpp"
 
-#include <array>
-#include <charconv>
-#include <cmath>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "json_text.hpp"
 #include "wire_conversion.hpp"
 
 namespace chorus::server {
 namespace {
 
-// The extras are written as text directly instead of through a JSON document object: with
-// --extras full they hold M·(3N + 9) numbers per answer, and building a node per number cost more
-// than the force evaluation of a small system. The format is fixed and flat, so a writer this
-// small is enough; the unit tests parse its output with a real JSON parser.
+// The extras are written as text directly (json_text.hpp says why). The format is fixed and flat,
+// so a writer this small is enough; the unit tests parse its output with a real JSON parser.
 class ExtrasWriter {
 public:
     explicit ExtrasWriter(std::string& out) : out_(out) { out_ = "{"; }
@@ -29,34 +25,9 @@ public:
         out_ += "\":";
     }
 
-    // Shortest text that reads back to the same double; JSON has no NaN/Inf, so those become null
-    // (what i-PI's json.loads then reports as a missing number rather than a parse error).
-    void number(double value) {
-        if (!std::isfinite(value)) {
-            out_ += "null";
-            return;
-        }
-        std::array<char, 32> text{};
-        const auto [end, error] = std::to_chars(text.data(), text.data() + text.size(), value);
-        out_.append(text.data(), end);
-    }
-
-    void number(std::int64_t value) {
-        std::array<char, 24> text{};
-        const auto [end, error] = std::to_chars(text.data(), text.data() + text.size(), value);
-        out_.append(text.data(), end);
-    }
-
-    void array(std::span<const double> values) {
-        out_ += '[';
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            if (i > 0) {
-                out_ += ',';
-            }
-            number(values[i]);
-        }
-        out_ += ']';
-    }
+    void number(double value) { append_json_number(out_, value); }
+    void number(std::int64_t value) { append_json_number(out_, value); }
+    void array(std::span<const double> values) { append_json_array(out_, values); }
 
     void finish() { out_ += '}'; }
 
