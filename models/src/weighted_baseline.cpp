@@ -33,6 +33,35 @@ auto covariance_with_energy(const Eigen::VectorXd& deviations, const std::vector
     return Mean(sum / static_cast<double>(deviations.size() - 1));
 }
 
+// The weights of the combination and their gradient factor (compute() says how they are made).
+struct Weighting {
+    const Eigen::VectorXd& deviations;  // δ_k = E_k − Ē of the correction members
+    double correction_energy;           // Ē
+    double weight;                      // w
+    double root_weight;                 // √w
+    double gradient_factor;             // ∂w/∂r = gradient_factor · U
+};
+
+// One derivative of the energy (forces, or virials: the same formula, another shape):
+//   y = y_b + w ȳ − Ē ∂w, and with `members` y_k = y + √w (y_k − ȳ) − δ_k ∂w / (2√w),
+// the minus-gradients of V_b + w Ē and of √w δ_k.
+template <typename Value>
+void combine_derivative(const Weighting& w, const Value& baseline,
+                        const std::vector<Value>& correction_members, const Value& correction_mean,
+                        bool members, Value& mean, std::vector<Value>& member_values) {
+    const Value spread_gradient =
+        w.gradient_factor * covariance_with_energy(w.deviations, correction_members, correction_mean);
+    mean = baseline + w.weight * correction_mean - w.correction_energy * spread_gradient;
+    if (members) {
+        for (std::size_t k = 0; k < correction_members.size(); ++k) {
+            const double delta = w.deviations[static_cast<Eigen::Index>(k)];
+            // −∂(√w δ_k)/∂r = √w (F_k − F̄) − δ_k ∂w/∂r / (2√w)
+            member_values[k] = mean + w.root_weight * (correction_members[k] - correction_mean) -
+                               (delta / (2.0 * w.root_weight)) * spread_gradient;
+        }
+    }
+}
+
 }  // namespace
 
 WeightedBaselineModel::WeightedBaselineModel(std::shared_ptr<const engine::Model> baseline,
@@ -107,32 +136,14 @@ void WeightedBaselineModel::compute(const engine::System& system, const engine::
     result.energy = base.energy + weight * corr.energy;
     result.member_energies = (root_weight * deviations.array() + result.energy).matrix();
 
+    const Weighting weighting{deviations, corr.energy, weight, root_weight, gradient_factor};
     if (request.forces) {
-        const Eigen::Matrix3Xd spread_gradient =
-            gradient_factor * covariance_with_energy(deviations, corr.member_forces, corr.forces);
-        result.forces = base.forces + weight * corr.forces - corr.energy * spread_gradient;
-        if (request.member_forces) {
-            for (std::size_t k = 0; k < members; ++k) {
-                const double delta = deviations[static_cast<Eigen::Index>(k)];
-                // −∂(√w δ_k)/∂r = √w (F_k − F̄) − δ_k ∂w/∂r / (2√w)
-                result.member_forces[k] = result.forces +
-                                          root_weight * (corr.member_forces[k] - corr.forces) -
-                                          (delta / (2.0 * root_weight)) * spread_gradient;
-            }
-        }
+        combine_derivative(weighting, base.forces, corr.member_forces, corr.forces, request.member_forces,
+                           result.forces, result.member_forces);
     }
     if (request.virial) {
-        const Eigen::Matrix3d spread_gradient =
-            gradient_factor * covariance_with_energy(deviations, corr.member_virials, corr.virial);
-        result.virial = base.virial + weight * corr.virial - corr.energy * spread_gradient;
-        if (request.member_virials) {
-            for (std::size_t k = 0; k < members; ++k) {
-                const double delta = deviations[static_cast<Eigen::Index>(k)];
-                result.member_virials[k] = result.virial +
-                                           root_weight * (corr.member_virials[k] - corr.virial) -
-                                           (delta / (2.0 * root_weight)) * spread_gradient;
-            }
-        }
+        combine_derivative(weighting, base.virial, corr.member_virials, corr.virial, request.member_virials,
+                           result.virial, result.member_virials);
     }
     if (request.atomic_energies) {
         // e_ik = e_b,i + w ē_i + √w (e_ik − ē_i): sums over atoms to the member energies above.
