@@ -3,12 +3,12 @@
 //
 // The single FORCEREADY layout is the batched one with B = 1 (energy, nat, forces, virial,
 // extras), so one set of stages decodes both.
-#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "chorus/error.hpp"
 #include "chorus/protocol/codec.hpp"
+#include "stage_feed.hpp"
 #include "wire.hpp"
 
 namespace chorus::protocol {
@@ -62,23 +62,8 @@ std::size_t ClientStreamDecoder::feed(std::span<const std::byte> data) {
     if (stage_ == Stage::failed) {
         throw ProtocolError("the i-PI client stream is out of step after an earlier protocol error");
     }
-    std::size_t consumed = 0;
-    while (stage_ != Stage::message_ready && consumed < data.size()) {
-        const std::span<std::byte> into = target();
-        const std::size_t count = std::min(into.size() - filled_, data.size() - consumed);
-        std::memcpy(into.data() + filled_, data.data() + consumed, count);
-        filled_ += count;
-        consumed += count;
-        if (filled_ == into.size()) {
-            try {
-                complete_stage();
-            } catch (...) {
-                stage_ = Stage::failed;
-                throw;
-            }
-        }
-    }
-    return consumed;
+    return wire::feed_stages(
+        data, stage_, filled_, [this] { return target(); }, [this] { complete_stage(); });
 }
 
 std::optional<ClientMessage> ClientStreamDecoder::take() {

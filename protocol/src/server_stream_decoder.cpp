@@ -1,12 +1,12 @@
 // Incremental decoding of server → client bytes. Every stage receives one contiguous byte range;
 // positions go straight into the vectors of the message (no intermediate copy), everything else
 // through a small scratch buffer. Sizes are validated before anything is allocated.
-#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "chorus/error.hpp"
 #include "chorus/protocol/codec.hpp"
+#include "stage_feed.hpp"
 #include "wire.hpp"
 
 namespace chorus::protocol {
@@ -48,23 +48,8 @@ std::size_t ServerStreamDecoder::feed(std::span<const std::byte> data) {
     if (stage_ == Stage::failed) {
         throw ProtocolError("the i-PI stream is out of step after an earlier protocol error; reconnect");
     }
-    std::size_t consumed = 0;
-    while (stage_ != Stage::message_ready && consumed < data.size()) {
-        const std::span<std::byte> into = target();
-        const std::size_t count = std::min(into.size() - filled_, data.size() - consumed);
-        std::memcpy(into.data() + filled_, data.data() + consumed, count);
-        filled_ += count;
-        consumed += count;
-        if (filled_ == into.size()) {
-            try {
-                complete_stage();
-            } catch (...) {
-                stage_ = Stage::failed;
-                throw;
-            }
-        }
-    }
-    return consumed;
+    return wire::feed_stages(
+        data, stage_, filled_, [this] { return target(); }, [this] { complete_stage(); });
 }
 
 std::optional<ServerMessage> ServerStreamDecoder::take() {

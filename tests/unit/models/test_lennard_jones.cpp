@@ -17,6 +17,7 @@
 
 #include "chorus/error.hpp"
 #include "chorus/models/lennard_jones.hpp"
+#include "model_derivative_support.hpp"
 #include "test_support.hpp"
 
 using chorus::engine::CommitteeResult;
@@ -26,6 +27,7 @@ using chorus::engine::System;
 using chorus::models::LennardJones;
 using chorus::models::LennardJonesCommittee;
 using chorus::models::LennardJonesParameters;
+using chorus::test::strained;
 
 namespace {
 
@@ -78,20 +80,11 @@ Reference load_reference(const std::string& name) {
 const std::vector<std::string> reference_names{"argon_triclinic_108", "small_cell", "argon_cluster_24"};
 
 CommitteeResult evaluate(const Model& model, const System& system, ComputeRequest request = everything) {
-    CommitteeResult result;
-    model.evaluate(system, request, result);
-    return result;
+    return chorus::test::evaluate_model(model, system, request);
 }
 
 double energy_of(const Model& model, const System& system) {
     return evaluate(model, system, ComputeRequest{false, false, false, false}).energy;
-}
-
-// The same structure with every atom and the cell deformed by (1 + strain).
-System strained(const System& system, const Eigen::Matrix3d& strain) {
-    const Eigen::Matrix3d deformation = Eigen::Matrix3d::Identity() + strain;
-    return System(system.atomic_numbers(), deformation * system.positions(), deformation * system.cell(),
-                  system.periodic());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "chorus/error.hpp"
 #include "chorus/models/lennard_jones.hpp"
 #include "chorus/models/weighted_baseline.hpp"
+#include "model_derivative_support.hpp"
 
 using chorus::engine::CommitteeResult;
 using chorus::engine::ComputeRequest;
@@ -18,6 +19,7 @@ using chorus::engine::System;
 using chorus::models::LennardJones;
 using chorus::models::LennardJonesCommittee;
 using chorus::models::WeightedBaselineModel;
+using chorus::test::strained;
 
 namespace {
 
@@ -44,21 +46,13 @@ std::shared_ptr<const Model> correction() {
 
 CommitteeResult evaluate(const Model& model, const System& system,
                          const ComputeRequest& request = everything) {
-    CommitteeResult result;
-    model.evaluate(system, request, result);
-    return result;
+    return chorus::test::evaluate_model(model, system, request);
 }
 
 System moved(const System& system, Eigen::Index atom, Eigen::Index axis, double step) {
     Eigen::Matrix3Xd positions = system.positions();
     positions(axis, atom) += step;
     return System(system.atomic_numbers(), positions, system.cell(), system.periodic());
-}
-
-System strained(const System& system, const Eigen::Matrix3d& strain) {
-    const Eigen::Matrix3d deformation = Eigen::Matrix3d::Identity() + strain;
-    return System(system.atomic_numbers(), deformation * system.positions(), deformation * system.cell(),
-                  system.periodic());
 }
 
 // s_b equal to the correction's spread at the test geometry: w ≈ 1/2, where both terms matter.

@@ -18,26 +18,6 @@ namespace {
 using namespace chorus::test;
 namespace features = chorus::models::features;
 
-// Largest |a − b| per column over the column's largest |b|: every feature is compared on its own
-// scale, so small ν = 3 or [1←1] features are held to the same relative standard as large ones.
-double columnwise_relative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
-    double worst = 0.0;
-    for (Eigen::Index f = 0; f < b.cols(); ++f) {
-        const double scale = b.col(f).cwiseAbs().maxCoeff();
-        if (scale > 1e-300) {
-            worst = std::max(worst, (a.col(f) - b.col(f)).cwiseAbs().maxCoeff() / scale);
-        }
-    }
-    return worst;
-}
-
-FeatureMatrix features_of(const FeatureCalculator& calculator, const System& system) {
-    auto workspace = calculator.workspace();
-    FeatureMatrix x;
-    calculator.compute(system, workspace, x);
-    return x;
-}
-
 Eigen::MatrixXd equivariant_of(const FeatureCalculator& calculator, const System& system, int lambda) {
     auto workspace = calculator.workspace();
     Eigen::MatrixXd blocks;

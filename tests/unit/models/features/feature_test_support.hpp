@@ -4,6 +4,7 @@
 // differences over every coordinate stay fast.
 #include <Eigen/Core>
 #include <Eigen/Geometry>
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -171,6 +172,27 @@ inline double max_abs(const Eigen::MatrixXd& m) { return m.cwiseAbs().maxCoeff()
 // max |a − b| / max |b|: "relative" for whole arrays, robust to entries that happen to be ~0.
 inline double relative_difference(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
     return max_abs(a - b) / max_abs(b);
+}
+
+// Largest |a − b| per column over the column's largest |b|: every feature is compared on its own
+// scale, so small ν = 3 or [1←1] features are held to the same relative standard as large ones.
+inline double columnwise_relative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+    double worst = 0.0;
+    for (Eigen::Index f = 0; f < b.cols(); ++f) {
+        const double scale = b.col(f).cwiseAbs().maxCoeff();
+        if (scale > 1e-300) {
+            worst = std::max(worst, (a.col(f) - b.col(f)).cwiseAbs().maxCoeff() / scale);
+        }
+    }
+    return worst;
+}
+
+// The features of one structure, with a workspace of its own.
+inline FeatureMatrix features_of(const FeatureCalculator& calculator, const System& system) {
+    auto workspace = calculator.workspace();
+    FeatureMatrix x;
+    calculator.compute(system, workspace, x);
+    return x;
 }
 
 }  // namespace chorus::test

@@ -32,24 +32,6 @@ FeatureSettings smeared(FeatureSettings settings, double sigma,
     return settings;
 }
 
-double columnwise_relative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
-    double worst = 0.0;
-    for (Eigen::Index f = 0; f < b.cols(); ++f) {
-        const double scale = b.col(f).cwiseAbs().maxCoeff();
-        if (scale > 1e-300) {
-            worst = std::max(worst, (a.col(f) - b.col(f)).cwiseAbs().maxCoeff() / scale);
-        }
-    }
-    return worst;
-}
-
-FeatureMatrix features_of(const FeatureCalculator& calculator, const System& system) {
-    auto workspace = calculator.workspace();
-    FeatureMatrix x;
-    calculator.compute(system, workspace, x);
-    return x;
-}
-
 }  // namespace
 
 TEST_CASE("scaled modified spherical Bessel functions match the standard library", "[features][radial]") {
