@@ -29,6 +29,24 @@ void radial_density(const KernelContext& k, const double* a, double* x) {
 // entries of a row at a time with the short sum over m kept in a register, then gathered into
 // feature order. `accumulate` adds to `products` instead; `upper` (for A = B, where P_l is
 // symmetric) computes only the lane blocks on and above the diagonal.
+// Blocks lane blocks of one row of P_l: out[q] (+)= Σ_m a[m·channels] b[m·channels + q·lanes…].
+template <int Blocks>
+[[gnu::always_inline]] inline void product_blocks(const double* a, const double* b, std::size_t channels,
+                                                  std::size_t width, double* out, bool accumulate) {
+    Lanes sum[Blocks] = {};
+    for (std::size_t m = 0; m < width; ++m) {
+        const double am = a[m * channels];
+        const double* const bm = b + m * channels;
+        for (int q = 0; q < Blocks; ++q) {
+            sum[q] += am * load_lanes(bm + static_cast<std::size_t>(q * kLaneCount));
+        }
+    }
+    for (int q = 0; q < Blocks; ++q) {
+        double* const at = out + static_cast<std::size_t>(q * kLaneCount);
+        store_lanes(at, accumulate ? load_lanes(at) + sum[q] : sum[q]);
+    }
+}
+
 [[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void power_spectrum_products(
     std::size_t channels, int l_max, const double* a, const double* b, double* products, bool accumulate,
     bool upper) {
@@ -41,13 +59,24 @@ void radial_density(const KernelContext& k, const double* a, double* x) {
         for (std::size_t k1 = 0; k1 < channels; ++k1) {
             double* const row = p + k1 * channels;
             if (whole_lanes) {
-                for (std::size_t k2 = upper ? k1 / kLaneCount * kLaneCount : 0; k2 < channels;
-                     k2 += kLaneCount) {
-                    Lanes sum{};
-                    for (std::size_t m = 0; m < width; ++m) {
-                        sum += a_l[m * channels + k1] * load_lanes(b_l + m * channels + k2);
-                    }
-                    store_lanes(row + k2, accumulate ? load_lanes(row + k2) + sum : sum);
+                std::size_t k2 = upper ? k1 / kLaneCount * kLaneCount : 0;
+                // Up to four lane blocks of the row per pass over m: one broadcast of A feeds four
+                // multiply-adds (each block's sum over m runs in the same order as one at a time).
+                for (; k2 + 4 * kLaneCount <= channels; k2 += 4 * kLaneCount) {
+                    product_blocks<4>(a_l + k1, b_l + k2, channels, width, row + k2, accumulate);
+                }
+                switch ((channels - k2) / kLaneCount) {
+                    case 3:
+                        product_blocks<3>(a_l + k1, b_l + k2, channels, width, row + k2, accumulate);
+                        break;
+                    case 2:
+                        product_blocks<2>(a_l + k1, b_l + k2, channels, width, row + k2, accumulate);
+                        break;
+                    case 1:
+                        product_blocks<1>(a_l + k1, b_l + k2, channels, width, row + k2, accumulate);
+                        break;
+                    default:
+                        break;
                 }
             } else {
                 for (std::size_t k2 = upper ? k1 : 0; k2 < channels; ++k2) {
@@ -396,7 +425,52 @@ struct LinearShape {
             }
             continue;
         }
-        for (std::size_t lm = first; lm < last; lm += 2) {
+        std::size_t lm = first;
+        if (channels == 4 * kLaneCount) {
+            // K = 16 (two species, n_pad = 8, the shipped models): three m and all sixteen k1 at
+            // once, twelve accumulators, so that each broadcast c_m[k2] feeds four multiply-adds and
+            // each row of S_l three. Every g entry sums over k2 in the same order as below.
+            for (; lm + 3 <= last; lm += 3) {
+                const double* const c0 = c + lm * channels;
+                Lanes g00{}, g01{}, g02{}, g03{}, g10{}, g11{}, g12{}, g13{}, g20{}, g21{}, g22{}, g23{};
+                for (std::size_t k2 = 0; k2 < channels; ++k2) {
+                    const double* const row = s + k2 * channels;
+                    const Lanes r0 = load_lanes(row);
+                    const Lanes r1 = load_lanes(row + kLaneCount);
+                    const Lanes r2 = load_lanes(row + 2 * kLaneCount);
+                    const Lanes r3 = load_lanes(row + 3 * kLaneCount);
+                    const double a0 = c0[k2];
+                    const double a1 = c0[channels + k2];
+                    const double a2 = c0[2 * channels + k2];
+                    g00 += a0 * r0;
+                    g01 += a0 * r1;
+                    g02 += a0 * r2;
+                    g03 += a0 * r3;
+                    g10 += a1 * r0;
+                    g11 += a1 * r1;
+                    g12 += a1 * r2;
+                    g13 += a1 * r3;
+                    g20 += a2 * r0;
+                    g21 += a2 * r1;
+                    g22 += a2 * r2;
+                    g23 += a2 * r3;
+                }
+                double* const out = g + lm * channels;
+                store_lanes(out, g00);
+                store_lanes(out + kLaneCount, g01);
+                store_lanes(out + 2 * kLaneCount, g02);
+                store_lanes(out + 3 * kLaneCount, g03);
+                store_lanes(out + channels, g10);
+                store_lanes(out + channels + kLaneCount, g11);
+                store_lanes(out + channels + 2 * kLaneCount, g12);
+                store_lanes(out + channels + 3 * kLaneCount, g13);
+                store_lanes(out + 2 * channels, g20);
+                store_lanes(out + 2 * channels + kLaneCount, g21);
+                store_lanes(out + 2 * channels + 2 * kLaneCount, g22);
+                store_lanes(out + 2 * channels + 3 * kLaneCount, g23);
+            }
+        }
+        for (; lm < last; lm += 2) {
             const bool pair = lm + 1 < last;
             const double* const c0 = c + lm * channels;
             const double* const c1 = pair ? c0 + channels : c0;
@@ -408,10 +482,20 @@ struct LinearShape {
                     g1 += c1[k2] * row;
                 }
                 store_lanes(g + lm * channels + k1, g0);
-                energy += g0 * load_lanes(c0 + k1);
                 if (pair) {
                     store_lanes(g + (lm + 1) * channels + k1, g1);
-                    energy += g1 * load_lanes(c1 + k1);
+                }
+            }
+        }
+        // E = ½ Σ c·g, summed in pairs of m as it always was (the energy does not depend on how
+        // g was blocked).
+        for (lm = first; lm < last; lm += 2) {
+            const bool pair = lm + 1 < last;
+            for (std::size_t k1 = 0; k1 < channels; k1 += kLaneCount) {
+                energy += load_lanes(g + lm * channels + k1) * load_lanes(c + lm * channels + k1);
+                if (pair) {
+                    energy +=
+                        load_lanes(g + (lm + 1) * channels + k1) * load_lanes(c + (lm + 1) * channels + k1);
                 }
             }
         }
