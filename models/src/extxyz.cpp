@@ -33,6 +33,7 @@ struct Header {
     std::optional<Eigen::Matrix3d> stress;  // eV/Å³
     std::optional<Eigen::Matrix3d> virial;  // eV
     std::optional<Eigen::Vector3d> dipole;  // e·Å
+    std::optional<Eigen::Matrix3d> polarizability;
     std::map<std::string, std::string> info;
 };
 
@@ -91,6 +92,17 @@ Eigen::Vector3d parse_vector(const std::string& key, const std::string& value, c
     return {numbers[0], numbers[1], numbers[2]};
 }
 
+// 9 values, row by row (ASE writes a 3×3 info array flattened in C order).
+Eigen::Matrix3d parse_row_major_matrix(const std::string& key, const std::string& value,
+                                       const Location& where) {
+    const auto numbers = parse_reals(key, value, where);
+    if (numbers.size() != 9) {
+        fail(where, "expected 9 numbers (a 3×3 tensor, row by row) in " + key + " but found " +
+                        std::to_string(numbers.size()) + " in " + in_quotes(value));
+    }
+    return Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>>(numbers.data());
+}
+
 // chorus evaluates either fully periodic cells or isolated structures, so pbc must be uniform.
 bool parse_pbc(const std::string& value, const Location& where) {
     std::vector<std::string_view> fields;
@@ -127,7 +139,7 @@ Header parse_header(std::string_view line, const Location& where) {
         if (!value) {
             // A bare flag means true to ASE, and to us: reserved keys need a value.
             if (key == "Lattice" || key == "Properties" || key == "pbc" || key == "energy" ||
-                key == "stress" || key == "virial" || key == "dipole") {
+                key == "stress" || key == "virial" || key == "dipole" || key == "polarizability") {
                 fail(where, std::string("comment line has the key ")
                                 .append(key)
                                 .append(" with no value; write ")
@@ -149,6 +161,8 @@ Header parse_header(std::string_view line, const Location& where) {
             header.virial = parse_matrix(key, *value, where);
         } else if (key == "dipole") {
             header.dipole = parse_vector(key, *value, where);
+        } else if (key == "polarizability") {
+            header.polarizability = parse_row_major_matrix(key, *value, where);
         } else {
             header.info.insert_or_assign(std::move(key), std::move(*value));
         }
@@ -321,6 +335,7 @@ std::optional<Frame> ExtxyzReader::next() {
             header.dipole,
             std::move(header.info),
             count_line};
+        frame.polarizability = header.polarizability;
         if (layout.forces) {
             frame.forces = Eigen::Map<const Eigen::Matrix3Xd>(forces.data(), 3, count);
         }

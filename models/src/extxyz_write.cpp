@@ -18,8 +18,8 @@ namespace {
 using extxyz_detail::append_real;
 
 // Keys the writer produces from Frame's fields; info may not hold them too.
-constexpr std::array<std::string_view, 7> reserved_keys = {"Lattice", "Properties", "pbc",   "energy",
-                                                           "stress",  "virial",     "dipole"};
+constexpr std::array<std::string_view, 8> reserved_keys = {
+    "Lattice", "Properties", "pbc", "energy", "stress", "virial", "dipole", "polarizability"};
 
 // Column-major, like Lattice: ASE reads it back with order='F'.
 void append_matrix(std::string& out, std::string_view key, const Eigen::Matrix3d& matrix) {
@@ -102,6 +102,10 @@ void write_extxyz(std::ostream& output, const Frame& frame) {
             append_real(text, (*frame.dipole)(axis));
         }
         text += '"';
+    }
+    if (frame.polarizability) {
+        // Row by row, as the reader expects: the column-major layout of the transpose.
+        append_matrix(text, "polarizability", frame.polarizability->transpose());
     }
     for (const auto& [key, value] : frame.info) {
         text += ' ';

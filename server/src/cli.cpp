@@ -299,8 +299,9 @@ private:
         train_app_
             ->add_option(
                 "--target", train_.target,
-                "what to learn: energy (energies, forces, stress) or dipole (the extxyz `dipole`, e·Å)")
-            ->check(CLI::IsMember({"energy", "dipole"}));
+                "what to learn: energy (energies, forces, stress), dipole (the extxyz `dipole`, e·Å) or "
+                "polarizability (the extxyz `polarizability`, 9 values row by row)")
+            ->check(CLI::IsMember({"energy", "dipole", "polarizability"}));
     }
 
     void define_eval() {

@@ -16,6 +16,7 @@
 #include "chorus/models/model_file.hpp"
 #include "chorus/models/training/train_evaluation.hpp"
 #include "dipole_eval_command.hpp"
+#include "polarizability_eval_command.hpp"
 #include "error_statistics_json.hpp"
 #include "eval_frames.hpp"
 #include "gnuplot.hpp"
@@ -135,6 +136,9 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
     }
     if (is_dipole_model_file(settings.model_path)) {
         return run_dipole_eval(settings, out);
+    }
+    if (is_polarizability_model_file(settings.model_path)) {
+        return run_polarizability_eval(settings, out);
     }
     if (settings.dipole_observable || settings.observables_out) {
         throw ConfigError("--dipole-observable and --observables-out apply to dipole models; '" +

@@ -6,7 +6,8 @@
 // columns of System::cell), Properties (name:type:cols triples, types S I R L; `species`
 // or `Z` and `pos` are required, `forces` or `force` is read, other columns are skipped), pbc,
 // energy, stress (9 values, or 6 in Voigt order xx yy zz yz xz xy; eV/Å³, ASE sign: stress = −W/V),
-// virial (9 values, eV, i-PI sense), dipole. Every other key lands in Frame::info as raw text.
+// virial (9 values, eV, i-PI sense), dipole, polarizability (9 values, row-major 3×3, as ASE writes
+// a 3×3 array). Every other key lands in Frame::info as raw text.
 // Values may be quoted with "…", '…', {…} or […], and \ escapes the next character, as in ASE.
 #include <cstddef>
 #include <filesystem>
@@ -37,6 +38,9 @@ struct Frame {
     // `=`) reads as "T", which is what ASE makes of it.
     std::map<std::string, std::string> info;
     std::size_t line = 0;  // 1-based line of the frame's atom-count line (0 for frames built in code)
+    // Key `polarizability`, 9 values row-major, in the units of the file (chorus documents e·Å²/V).
+    // Last so that positional initialisers of the fields above stay valid.
+    std::optional<Eigen::Matrix3d> polarizability;
 };
 
 // Reads frames one at a time, so files larger than memory stream through. Malformed input throws

@@ -1,0 +1,329 @@
+// Training of polarizability committees (polarizability_training.hpp).
+#include "chorus/models/polarizability/polarizability_training.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "chorus/error.hpp"
+#include "chorus/models/training/committee_training.hpp"
+#include "chorus/models/training/normal_equations.hpp"
+
+namespace chorus::models::polarizability {
+namespace {
+
+namespace training = models::training;
+
+Eigen::Matrix3d required_reference(const training::LabelledFrame& labelled) {
+    const auto reference = reference_polarizability(labelled.frame);
+    if (!reference) {
+        throw InputError("frame " + std::to_string(labelled.index) + " of data file " +
+                         std::to_string(labelled.file) + " (line " + std::to_string(labelled.frame.line) +
+                         ") has no `polarizability` key; polarizability training needs one (9 numbers, row "
+                         "by row) on every training and validation frame");
+    }
+    return *reference;
+}
+
+double standard_deviation(const std::vector<double>& values) {
+    if (values.size() < 2) {
+        return 0.0;
+    }
+    double mean = 0.0;
+    for (const double v : values) {
+        mean += v;
+    }
+    mean /= static_cast<double>(values.size());
+    double sum = 0.0;
+    for (const double v : values) {
+        sum += (v - mean) * (v - mean);
+    }
+    return std::sqrt(sum / static_cast<double>(values.size()));
+}
+
+double root_mean_square(const std::vector<double>& values) {
+    double sum = 0.0;
+    for (const double v : values) {
+        sum += v * v;
+    }
+    return values.empty() ? 0.0 : std::sqrt(sum / static_cast<double>(values.size()));
+}
+
+std::vector<const Frame*> frames_of(const std::vector<training::LabelledFrame>& frames,
+                                    const std::vector<std::size_t>& indices) {
+    std::vector<const Frame*> selected;
+    selected.reserve(indices.size());
+    for (const std::size_t i : indices) {
+        selected.push_back(&frames[i].frame);
+    }
+    return selected;
+}
+
+// One part (isotropic or anisotropic) of the model: its rows of the full design, its own
+// normal equations and regulariser.
+struct Part {
+    Part(std::string name, Eigen::Index columns, std::size_t structures,
+         const training::CommitteeSampling& sampling)
+        : name(std::move(name)), committee(columns, structures, sampling), validation(columns) {}
+    std::string name;
+    training::CommitteeNormalEquations committee;
+    training::NormalEquations validation;
+    training::RegularisationLayout layout;
+};
+
+}  // namespace
+
+training::TrainSettings polarizability_train_settings_from_json(const nlohmann::json& document,
+                                                                const std::string& origin) {
+    training::TrainSettings settings = training::train_settings_from_json(document, origin);
+    const auto has = [&document](const char* block, const char* key) {
+        return document.is_object() && document.contains(block) && document[block].is_object() &&
+               document[block].contains(key);
+    };
+    if (!has("features", "lambda_soap")) {
+        settings.features.cutoff = 4.0;
+        settings.features.cutoff_width = 0.5;
+        settings.features.lambda_soap = features::OrderTruncation{6, 3};
+    }
+    if (!has("committee", "fraction")) {
+        settings.member_fraction = 0.8;
+    }
+    if (!has("regulariser", "scale")) {
+        settings.penalty_scale = training::PenaltyScale::column;
+    }
+    return settings;
+}
+
+features::FeatureSettings polarizability_feature_settings(features::FeatureSettings settings) {
+    if (!settings.lambda_soap) {
+        settings.lambda_soap = features::OrderTruncation{6, 3};
+    }
+    settings.lambda_soap_lambdas = {2};
+    settings.nu1_n_max.reset();
+    settings.nu2.reset();
+    settings.nu2_species_pairs.clear();
+    settings.nu3.reset();
+    settings.message_passing.reset();
+    settings.validate();
+    return settings;
+}
+
+std::optional<Eigen::Matrix3d> reference_polarizability(const Frame& frame) {
+    if (!frame.polarizability) {
+        return std::nullopt;
+    }
+    // The model is symmetric by construction; an antisymmetric part of a label (rounding in the
+    // file) could only add an error no weight can remove.
+    return Eigen::Matrix3d(0.5 * (*frame.polarizability + frame.polarizability->transpose()));
+}
+
+std::vector<PolarizabilityFramePrediction> predict_polarizabilities(const PolarizabilityCommittee& committee,
+                                                                    const std::vector<const Frame*>& frames) {
+    std::vector<PolarizabilityFramePrediction> predictions;
+    predictions.reserve(frames.size());
+    for (const Frame* frame : frames) {
+        predictions.push_back(
+            {frame->system.size(), reference_polarizability(*frame), committee.predict(frame->system)});
+    }
+    return predictions;
+}
+
+PolarizabilityErrorSummary summarise_polarizability_errors(
+    const std::vector<PolarizabilityFramePrediction>& predictions, std::size_t calibration_bins) {
+    PolarizabilityErrorSummary summary;
+    std::vector<double> element_residuals, element_references;
+    std::vector<double> distinct_residuals, distinct_sigmas;
+    std::vector<double> iso_residuals, iso_sigmas, iso_references;
+    std::vector<double> aniso_residuals, aniso_sigmas, aniso_references;
+    const double root3 = std::sqrt(3.0);
+    for (const PolarizabilityFramePrediction& p : predictions) {
+        if (!p.reference) {
+            continue;
+        }
+        ++summary.frames;
+        const Eigen::Matrix3d& reference = *p.reference;
+        const PolarizabilityPrediction& m = p.prediction;
+        for (int a = 0; a < 3; ++a) {
+            for (int b = 0; b < 3; ++b) {
+                element_residuals.push_back(reference(a, b) - m.mean(a, b));
+                element_references.push_back(reference(a, b));
+                if (b >= a) {
+                    distinct_residuals.push_back(reference(a, b) - m.mean(a, b));
+                    distinct_sigmas.push_back(m.sigma(a, b));
+                }
+            }
+        }
+        const Vector6d coordinates = irreducible_coordinates(reference);
+        iso_residuals.push_back((coordinates[0] - m.coordinates[0]) / root3);
+        iso_sigmas.push_back(m.coordinate_sigma[0] / root3);
+        iso_references.push_back(coordinates[0] / root3);
+        for (int c = 1; c < 6; ++c) {
+            aniso_residuals.push_back(coordinates[c] - m.coordinates[c]);
+            aniso_sigmas.push_back(m.coordinate_sigma[c]);
+            aniso_references.push_back(coordinates[c]);
+        }
+    }
+    if (summary.frames == 0) {
+        return summary;
+    }
+    summary.element_rmse = root_mean_square(element_residuals);
+    summary.element_reference_std = standard_deviation(element_references);
+    summary.isotropic_rmse = root_mean_square(iso_residuals);
+    summary.isotropic_reference_std = standard_deviation(iso_references);
+    summary.anisotropic_rmse = root_mean_square(aniso_residuals);
+    summary.anisotropic_reference_std = standard_deviation(aniso_references);
+    summary.element_calibration =
+        engine::uncertainty_statistics(distinct_residuals, distinct_sigmas, calibration_bins);
+    summary.isotropic_calibration =
+        engine::uncertainty_statistics(iso_residuals, iso_sigmas, calibration_bins);
+    summary.anisotropic_calibration =
+        engine::uncertainty_statistics(aniso_residuals, aniso_sigmas, calibration_bins);
+    return summary;
+}
+
+PolarizabilityTrainingResult train_polarizability_committee(
+    const std::vector<training::LabelledFrame>& frames, const training::DataSplit& split,
+    const training::TrainSettings& settings, const training::ProgressCallback& progress) {
+    const auto say = [&progress](const std::string& line) {
+        if (progress) {
+            progress(line);
+        }
+    };
+    if (settings.members <= 3) {
+        throw ConfigError("polarizability training: committee.members = " + std::to_string(settings.members) +
+                          "; the calibration α needs more than 3 members (science.md §5), use e.g. 16");
+    }
+    if (split.train.empty() || split.validation.empty()) {
+        throw InputError("polarizability training: " + std::to_string(split.train.size()) + " training and " +
+                         std::to_string(split.validation.size()) +
+                         " validation frames; both must be non-empty (more data or other split fractions)");
+    }
+    features::FeatureSettings feature_settings = settings.features;
+    if (feature_settings.species.empty()) {
+        feature_settings.species = training::species_in(frames);
+    }
+    feature_settings = polarizability_feature_settings(std::move(feature_settings));
+    const features::FeatureCalculator calculator(feature_settings);
+    const auto species = static_cast<Eigen::Index>(calculator.species());
+    const PolarizabilityFeatureCounts counts = polarizability_feature_counts(feature_settings);
+    const Eigen::Index row = counts.row();
+
+    const training::CommitteeSampling sampling{
+        .members = settings.members, .fraction = settings.member_fraction, .seed = settings.seed};
+    // Isotropic columns: [S atom counts (baselines, hardly penalised), S·Q0 features];
+    // anisotropic columns: S·Q2 features. Both channel major within their features.
+    Part isotropic("isotropic", species * (1 + counts.lambda0), split.train.size(), sampling);
+    isotropic.layout.baseline_columns = species;
+    for (Eigen::Index s = 1; s <= species; ++s) {
+        isotropic.layout.block_ends.push_back(species + s * counts.lambda0);
+    }
+    isotropic.layout.scale = settings.penalty_scale;
+    Part anisotropic("anisotropic", species * counts.lambda2, split.train.size(), sampling);
+    for (Eigen::Index s = 1; s <= species; ++s) {
+        anisotropic.layout.block_ends.push_back(s * counts.lambda2);
+    }
+    anisotropic.layout.scale = settings.penalty_scale;
+
+    features::FeatureWorkspace workspace = calculator.workspace();
+    Eigen::MatrixXd blocks0, blocks2, design;
+    Eigen::MatrixXd iso_design(1, isotropic.committee.all().features());
+    Eigen::MatrixXd aniso_design(5, anisotropic.committee.all().features());
+    const Eigen::VectorXd one = Eigen::VectorXd::Ones(1);
+    const Eigen::VectorXd five = Eigen::VectorXd::Ones(5);
+    const std::size_t total = split.train.size() + split.validation.size();
+    for (std::size_t done = 0; done < total; ++done) {
+        const bool is_training = done < split.train.size();
+        const std::size_t frame =
+            is_training ? split.train[done] : split.validation[done - split.train.size()];
+        const Vector6d target = irreducible_coordinates(required_reference(frames[frame]));
+        polarizability_design(calculator, frames[frame].frame.system, workspace, blocks0, blocks2, design);
+        for (Eigen::Index s = 0; s < species; ++s) {
+            iso_design(0, s) = design(0, s * row);
+            iso_design.row(0).segment(species + s * counts.lambda0, counts.lambda0) =
+                design.row(0).segment(s * row + 1, counts.lambda0);
+            aniso_design.block(0, s * counts.lambda2, 5, counts.lambda2) =
+                design.block(1, s * row + 1 + counts.lambda0, 5, counts.lambda2);
+        }
+        const Eigen::VectorXd iso_target = Eigen::VectorXd::Constant(1, target[0] / std::sqrt(3.0));
+        const Eigen::VectorXd aniso_target = target.tail<5>();
+        if (is_training) {
+            isotropic.committee.add_structure(done, iso_design, iso_target, one);
+            anisotropic.committee.add_structure(done, aniso_design, aniso_target, five);
+        } else {
+            isotropic.validation.add_rows(iso_design, iso_target, one);
+            anisotropic.validation.add_rows(aniso_design, aniso_target, five);
+        }
+    }
+    say("rows: " + std::to_string(total) + " structures, " + std::to_string(species * row) +
+        " weights per member");
+
+    PolarizabilityTrainingResult result;
+    PolarizabilityTrainingReport& report = result.report;
+    report.counts = counts;
+    std::vector<training::CommitteeWeights> solved;
+    for (Part* part : {&isotropic, &anisotropic}) {
+        training::RegulariserSelection selection = training::select_regulariser(
+            part->committee.all(), part->validation, part->layout, settings.grid);
+        std::ostringstream line;
+        line << "regulariser (" << part->name << "): lambda " << selection.lambda << " (validation MSE "
+             << selection.validation_loss << ")" << (selection.at_grid_edge ? " AT GRID EDGE" : "");
+        say(line.str());
+        solved.push_back(training::solve_committee(part->committee, part->layout, selection.lambda));
+        (part == &isotropic ? report.isotropic_selection : report.anisotropic_selection) =
+            std::move(selection);
+    }
+
+    PolarizabilityCommitteeParameters& parameters = result.parameters;
+    parameters.features = feature_settings;
+    for (Eigen::Index k = 0; k < solved[0].members.cols(); ++k) {
+        Eigen::MatrixXd member(species, row);
+        const auto iso = solved[0].members.col(k);
+        const auto aniso = solved[1].members.col(k);
+        for (Eigen::Index s = 0; s < species; ++s) {
+            member(s, 0) = iso[s];
+            member.row(s).segment(1, counts.lambda0) =
+                iso.segment(species + s * counts.lambda0, counts.lambda0).transpose();
+            member.row(s).segment(1 + counts.lambda0, counts.lambda2) =
+                aniso.segment(s * counts.lambda2, counts.lambda2).transpose();
+        }
+        parameters.weights.push_back(std::move(member));
+    }
+
+    {
+        const PolarizabilityCommittee uncalibrated(parameters);
+        std::vector<double> residuals, spreads, iso_residuals, iso_spreads;
+        for (const std::size_t i : split.validation) {
+            const PolarizabilityPrediction p = uncalibrated.predict_uncalibrated(frames[i].frame.system);
+            const Vector6d reference = irreducible_coordinates(required_reference(frames[i]));
+            iso_residuals.push_back(reference[0] - p.coordinates[0]);
+            iso_spreads.push_back(p.coordinate_sigma[0]);
+            for (int c = 1; c < 6; ++c) {
+                residuals.push_back(reference[c] - p.coordinates[c]);
+                spreads.push_back(p.coordinate_sigma[c]);
+            }
+        }
+        report.calibration = engine::calibrate_alpha(residuals, spreads, settings.members);
+        report.isotropic_calibration = engine::calibrate_alpha(iso_residuals, iso_spreads, settings.members);
+        parameters.alpha = report.calibration.alpha;
+        parameters.alpha_isotropic = report.isotropic_calibration.alpha;
+        for (const auto& [name, c] : {std::pair{"λ = 2", &report.calibration},
+                                      std::pair{"isotropic", &report.isotropic_calibration}}) {
+            std::ostringstream line;
+            line << "calibration (" << name << "): alpha " << c->alpha << " (alpha^2 " << c->alpha_squared
+                 << ")" << (c->clamped ? " CLAMPED: the spread is far larger than the errors" : "");
+            say(line.str());
+        }
+    }
+
+    const PolarizabilityCommittee calibrated(parameters);
+    report.train =
+        summarise_polarizability_errors(predict_polarizabilities(calibrated, frames_of(frames, split.train)));
+    report.validation = summarise_polarizability_errors(
+        predict_polarizabilities(calibrated, frames_of(frames, split.validation)));
+    report.test =
+        summarise_polarizability_errors(predict_polarizabilities(calibrated, frames_of(frames, split.test)));
+    return result;
+}
+
+}  // namespace chorus::models::polarizability
