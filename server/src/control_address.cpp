@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -56,7 +57,34 @@ bool is_loopback_host(const std::string& host) {
     return false;
 }
 
+void check_control_socket_directory(const std::string& path) {
+    std::string directory = std::filesystem::path(path).parent_path().string();
+    if (directory.empty()) {
+        directory = ".";
+    }
+    struct stat status {};
+    if (::stat(directory.c_str(), &status) != 0) {
+        throw ConfigError(fmt::format("cannot inspect the directory '{}' of the control socket '{}': {}",
+                                      directory, path, std::strerror(errno)));
+    }
+    const uid_t us = ::getuid();
+    if (status.st_uid != us && status.st_uid != 0) {
+        throw ConfigError(fmt::format(
+            "the directory '{}' of the control socket '{}' belongs to another user (uid {}), who could "
+            "replace the socket; put it in a directory of yours",
+            directory, path, status.st_uid));
+    }
+    if ((status.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (status.st_mode & S_ISVTX) == 0) {
+        throw ConfigError(fmt::format(
+            "the directory '{}' of the control socket '{}' is writable by others (mode {:o}) without "
+            "the sticky bit, so anyone could replace the socket; put it in a directory only you can "
+            "write to (or one with the sticky bit, like /tmp)",
+            directory, path, status.st_mode & 07777));
+    }
+}
+
 void claim_control_socket_path(const std::string& path) {
+    check_control_socket_directory(path);
     struct stat status {};
     if (::lstat(path.c_str(), &status) != 0) {
         if (errno == ENOENT) {
@@ -64,6 +92,13 @@ void claim_control_socket_path(const std::string& path) {
         }
         throw ConfigError(
             fmt::format("cannot inspect the control socket path '{}': {}", path, std::strerror(errno)));
+    }
+    if (S_ISLNK(status.st_mode)) {
+        throw ConfigError(
+            fmt::format("the control socket path '{}' is a symbolic link; refusing to follow or replace it; "
+                        "choose another "
+                        "path for --control",
+                        path));
     }
     if (!S_ISSOCK(status.st_mode)) {
         throw ConfigError(fmt::format(

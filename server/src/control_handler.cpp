@@ -211,6 +211,9 @@ std::string ControlHandler::handle(std::string_view line) {
                 context_.on_reload(context_.model_description);
             }
             json["model"] = context_.model_description;
+            if (const auto dipole = context_.model_slot->dipole_description()) {
+                json["dipole_model"] = *dipole;
+            }
             json["reloads"] = context_.model_slot->reloads();
         } else {
             const std::optional<CaptureStatus> capture_status =

@@ -128,10 +128,12 @@ void Evaluator::load(const protocol::WireStructure& structure, std::size_t atoms
 
 std::vector<protocol::ForceResult> Evaluator::evaluate(const protocol::EvaluationRequest& request) {
     const auto atoms = static_cast<std::size_t>(request.atoms);
-    // Held until the answers are built: a reload meanwhile does not free the model in use.
-    const std::shared_ptr<const engine::Model> reloaded =
-        settings_.model_slot != nullptr ? settings_.model_slot->current() : nullptr;
-    const engine::Model& model = reloaded ? *reloaded : model_;
+    // Held until the answers are built: a reload meanwhile does not free the models in use.
+    const ModelSlot::Models reloaded =
+        settings_.model_slot != nullptr ? settings_.model_slot->current_models() : ModelSlot::Models{};
+    const engine::Model& model = reloaded.model ? *reloaded.model : model_;
+    const models::dipole::DipoleCommittee* dipole_model =
+        reloaded.dipole ? reloaded.dipole.get() : settings_.dipole;
     const ExtrasContext context{model.calibration_alpha(), request.replica_id, settings_.atomic_uncertainty};
     std::vector<protocol::ForceResult> answers(request.structures.size());
     for (std::size_t b = 0; b < request.structures.size(); ++b) {
@@ -143,11 +145,11 @@ std::vector<protocol::ForceResult> Evaluator::evaluate(const protocol::Evaluatio
         answers[b].extras = build_extras(result_, settings_.extras, context);
         const bool recording = settings_.committee_log != nullptr || settings_.live != nullptr;
         std::optional<models::dipole::DipolePrediction> dipole;
-        if (settings_.dipole != nullptr && (recording || !answers[b].extras.empty())) {
-            dipole = settings_.dipole->predict(*system_);
+        if (dipole_model != nullptr && (recording || !answers[b].extras.empty())) {
+            dipole = dipole_model->predict(*system_);
         }
         if (dipole && !answers[b].extras.empty()) {
-            append_dipole_extras(answers[b].extras, *dipole, settings_.dipole->calibration_alpha());
+            append_dipole_extras(answers[b].extras, *dipole, dipole_model->calibration_alpha());
         }
         if (recording) {
             record(request.replica_id, atoms, evaluation_time.count(), dipole ? &*dipole : nullptr);

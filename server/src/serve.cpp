@@ -89,19 +89,23 @@ int run_serve(const ServeSettings& settings) {
 
 int run_serve(const ServeSettings& settings, const engine::Model& model, bool handle_signals,
               ModelSlot::Loader reload_loader) {
-    // Not owned: `model` outlives the run; reloaded models are owned by the slot and the evaluations.
-    ModelSlot model_slot(std::shared_ptr<const engine::Model>(std::shared_ptr<void>(), &model),
-                         std::move(reload_loader));
     EvaluationSettings evaluation;
     evaluation.periodicity = settings.periodicity;
     evaluation.species_pattern = resolve_species_pattern(settings.species_pattern, model.species());
     evaluation.extras = settings.extras;
     evaluation.atomic_uncertainty = settings.atomic_uncertainty;
-    evaluation.model_slot = &model_slot;
-    std::unique_ptr<models::dipole::DipoleCommittee> dipole;
+    std::shared_ptr<const models::dipole::DipoleCommittee> dipole;
+    ModelSlot::DipoleLoader dipole_reload_loader;
     if (settings.dipole_model_path) {
         dipole = models::dipole::load_dipole_committee(*settings.dipole_model_path);
         evaluation.dipole = dipole.get();
+        if (reload_loader) {
+            // `reload` re-reads --dipole-model too (the path given at start).
+            dipole_reload_loader = [&settings] {
+                return std::shared_ptr<const models::dipole::DipoleCommittee>(
+                    models::dipole::load_dipole_committee(*settings.dipole_model_path));
+            };
+        }
         spdlog::info("dipole model: {} ({}); keys chorus_dipole* in the extras, e·Bohr",
                      *settings.dipole_model_path, dipole->description());
         if (settings.extras == ExtrasMode::none && !settings.committee_log_path &&
@@ -110,6 +114,11 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
                 "--dipole-model with --extras none: the dipole is computed into nothing; drop --extras none");
         }
     }
+
+    // Not owned: `model` outlives the run; reloaded models are owned by the slot and the evaluations.
+    ModelSlot model_slot(std::shared_ptr<const engine::Model>(std::shared_ptr<void>(), &model),
+                         std::move(reload_loader), dipole, std::move(dipole_reload_loader));
+    evaluation.model_slot = &model_slot;
 
     const int threads = settings.threads > 0 ? settings.threads : tbb::info::default_concurrency();
     log_settings(settings, model, evaluation.species_pattern, threads);
@@ -180,8 +189,15 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
                                &model_slot};
         if (committee_log) {
             // The log says where its member energies change committee (issue 9).
-            context.on_reload = [&committee_log, &settings](const std::string& description) {
-                committee_log->note_reload(reload_identity(settings.model_path, description));
+            context.on_reload = [&committee_log, &settings, &model_slot](const std::string& description) {
+                std::string identity = reload_identity(settings.model_path, description);
+                if (settings.dipole_model_path) {
+                    // Reloaded with it: the dipole columns change committee at the same line.
+                    identity +=
+                        "; dipole model " + reload_identity(*settings.dipole_model_path,
+                                                            model_slot.dipole_description().value_or(""));
+                }
+                committee_log->note_reload(identity);
             };
         }
         control = std::make_unique<ControlServer>(parse_control_address(*settings.control_address),

@@ -25,13 +25,20 @@ Cases:
      mu_z, mu2 whose sampled averages are the plain means of the logged dipoles, equal (the same doubles)
      to the live `reweight` of the control API, and with --multi-obs one σ_a/σ_aV decomposition per
      scalar over the 4 dipole members.
+  G. `reload` with --dipole-model re-reads both files: a corrupted dipole file, or one with another
+     member count, is refused (the error names the file; the served dipole stays), a valid one
+     (another seed) is swapped in on the same connection: the next dipole is `chorus eval`'s of the
+     new model; one log line for the reload, and the committee log's `# reload:` line names the new
+     dipole file's sha256.
   D. (when /work/shared/data/water-clusters-gfn2.xyz exists) the full data set with the default
      dipole features: test RMSE ≤ 10 % of the component std, ±σ coverage in [60, 76] %, ±2σ in
      [90, 98] % (validation and test pooled: the acceptance numbers of issue 10).
 """
 import atexit
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 
 import numpy as np
@@ -152,6 +159,87 @@ def check_dipole_log(args, workspace, energy_model, dipole_model, atoms):
     return committees[3]
 
 
+def served_dipole_after_reload(args, workspace, energy_model, dipole_model, atoms, config, data):
+    """G: `reload` with --dipole-model; returns the served dipoles (e·Bohr) before and after."""
+    reloadable = workspace.file("reloadable-dipole.json")
+    shutil.copyfile(dipole_model, reloadable)
+    other = workspace.file("dipole-seed3.json")
+    run([args.chorus, "train", "--target", "dipole", "--data", data, "--config", config, "--out", other, "--seed", "3",
+         "--threads", "1"])
+    with open(config) as stream:
+        five_members = json.load(stream)
+    five_members["committee"]["members"] = 5
+    five = workspace.file("dipole-5.json")
+    run([args.chorus, "train", "--target", "dipole", "--data", data, "--config",
+         workspace.write_json("dipole-5-config.json", five_members), "--out", five, "--threads", "1"])
+    single = workspace.file("reload-frame.xyz")
+    from ase.io import write
+    write(single, atoms, format="extxyz")
+    expected = {}
+    for label, path in (("before", dipole_model), ("after", other)):
+        run([args.chorus, "eval", "--model", path, "--json", workspace.file(f"eval-{label}.json"), single])
+        with open(workspace.file(f"eval-{label}.json")) as stream:
+            expected[label] = np.array(json.load(stream)["frames"][0]["dipole"])
+    check(np.abs(expected["before"] - expected["after"]).max() > 1e-4, "the two dipole models differ", "> 1e-4",
+          expected["before"] - expected["after"])
+
+    name = unique_name("dipolereload")
+    workspace.track_socket(unix_socket_path(name))
+    calc = SocketIOCalculator(unixsocket=name, timeout=30)
+    atexit.register(calc.close)
+    control = workspace.file("dipolereload.ctl")
+    log_path = workspace.file("reload-committee.log")
+    chorus = Chorus(args.chorus, ["--model", energy_model, "--dipole-model", reloadable, "--connect", f"unix:{name}",
+                                  "--species", "O,H,H", "--extras", "energies", "--committee-log", log_path,
+                                  "--temperature", "300", "--control", control], workspace, label="serve-reload")
+    atoms = atoms.copy()
+
+    def served():
+        calc.calculate(atoms, system_changes=["positions"])  # not get_potential_energy: ASE would use its cache
+        return np.array(ase_patch.extras_json(calc)["chorus_dipole"]) * BOHR_IN_ANGSTROM
+
+    def reload():
+        result = subprocess.run([args.chorus, "query", control, "reload", "--json"], capture_output=True, text=True,
+                                timeout=60)
+        return result.returncode, json.loads(result.stdout) if result.stdout.strip() else None
+
+    before = served()
+    check_close(before, expected["before"], RTOL_CODATA, "served dipole before the reload = eval of the model")
+    with open(reloadable, "w") as stream:
+        stream.write(open(other).read()[:-40])
+    code, response = reload()
+    check(code == 1 and "reloadable-dipole.json" in response["error"], "reload of a corrupted dipole file refused",
+          "exit 1, error names the file", (code, response))
+    check(np.array_equal(served(), before), "dipole unchanged after a refused reload")
+    shutil.copyfile(five, reloadable)
+    code, response = reload()
+    check(code == 1 and "dipole model has 5 committee members" in response["error"],
+          "reload of a dipole model with 5 instead of 4 members refused", "error about members", (code, response))
+    check(np.array_equal(served(), before), "dipole unchanged after a refused reload")
+    shutil.copyfile(other, reloadable)
+    code, response = reload()
+    check(code == 0 and response["ok"] and response["reloads"] == 1 and "dipole_model" in response,
+          "reload of a valid dipole model", "ok, reloads 1, dipole_model", (code, response))
+    after = served()
+    check_close(after, expected["after"], RTOL_CODATA, "served dipole after the reload = eval of the new model")
+    calc.server.protocol.end()
+    calc.close()
+    check(chorus.wait_exit(10) == 0, "chorus exits 0 after EXIT", 0, chorus.process.returncode)
+    log = chorus.log()
+    reloaded = [line for line in log.splitlines() if "model reloaded:" in line]
+    check(len(reloaded) == 1 and "dipole model reloaded:" in reloaded[0], "one log line names both reloads",
+          "1 line", reloaded)
+    check(log.count("model reload refused") == 2, "one log line per refused reload", 2,
+          log.count("model reload refused"))
+    with open(other, "rb") as stream:
+        digest = hashlib.sha256(stream.read()).hexdigest()
+    with open(log_path) as stream:
+        markers = [line for line in stream.read().splitlines() if line.startswith("# reload:")]
+    check(len(markers) == 1 and f"dipole model sha256 {digest}" in markers[0],
+          "the committee log's reload line names the new dipole file", digest, markers)
+    return before, after
+
+
 def main():
     args = parse_arguments(__doc__)
     args.chorus = os.path.abspath(args.chorus)
@@ -261,6 +349,10 @@ def main():
     mu2 = check_dipole_log(args, workspace, energy_model, model_path, atoms)
     print(f"ok F: committee log with dipoles: reweight of |μ|² {mu2['mean']:.4f}, σ_a {mu2['sigma_a']:.2e}, "
           f"σ_aV {mu2['sigma_av']:.2e} (e·Å)²")
+
+    # G. reload of the dipole model.
+    before, after = served_dipole_after_reload(args, workspace, energy_model, model_path, atoms, config, data)
+    print(f"ok G: reload swapped the dipole model: {before} -> {after} e·Å on the same connection")
 
     # D. the acceptance numbers on the full data set.
     if not os.path.exists(FULL_DATA):
