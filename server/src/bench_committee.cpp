@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_beads.hpp"
 #include "bench_structure.hpp"
 #include "bench_timing.hpp"
 #include "chorus/error.hpp"
@@ -120,6 +121,9 @@ struct Row {
     double ratio = 0.0;          // median per atom / the baseline's median per atom
     double cpu_ratio = 0.0;      // the same in CPU time (0 when either has none)
     double bytes_per_atom = -1.0;
+    bool round_trip = false;       // timed paired with its evaluation: the overhead columns
+    double overhead_us = 0.0;      // round trips: median of (round trip − its paired evaluation)
+    double cpu_overhead_us = 0.0;  // the same in process CPU time
 
     double per_atom() const { return median_us / static_cast<double>(atoms); }
     double cpu_per_atom() const { return median_cpu_us / static_cast<double>(atoms); }
@@ -129,9 +133,52 @@ const engine::ComputeRequest mean_forces{.forces = true, .virial = true};
 const engine::ComputeRequest member_forces{
     .forces = true, .virial = true, .member_forces = true, .member_virials = true};
 
+// Beads of the many-beads rows: a path-integral run of 64 beads, one connection each.
+constexpr int bench_beads = 64;
+
 int calls_for(const RoundtripBenchSettings& settings, long base_atoms, long atoms) {
     return std::max(3, static_cast<int>(static_cast<double>(settings.calls) *
                                         static_cast<double>(base_atoms) / static_cast<double>(atoms)));
+}
+
+const Row& row_named(const std::vector<Row>& rows, std::string_view prefix) {
+    const auto row =
+        std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.what.starts_with(prefix); });
+    if (row == rows.end()) {
+        throw Error(fmt::format("the committee table has no row '{}'", prefix));
+    }
+    return *row;
+}
+
+// The many-beads and protocol targets of issue 8 read off the table, as sentences (and in the JSON):
+// throughput is the inverse of the cost per structure, so a fraction is 1 / ratio.
+void print_targets(const std::vector<Row>& rows, nlohmann::json& report) {
+    const Row& separate = row_named(rows, fmt::format("beads: {} connections", bench_beads));
+    const Row& batched = row_named(rows, fmt::format("beads: {} batched", bench_beads));
+    const Row& unix_trip = row_named(rows, "round trip UNIX, energies");
+    const Row& tcp_trip = row_named(rows, "round trip TCP, energies");
+    std::printf(
+        "%d connections: %.0f %% of the single connection's throughput (wall), %.0f %% per CPU second "
+        "(target ≥ 90 %%)\n",
+        bench_beads, 100.0 / separate.ratio, 100.0 / separate.cpu_ratio);
+    std::printf(
+        "batch_size %d on 1 connection: %.0f %% of the %d connections' throughput (wall), %.0f %% per "
+        "CPU second\n",
+        bench_beads, 100.0 / batched.ratio, bench_beads, 100.0 / batched.cpu_ratio);
+    std::printf(
+        "protocol overhead at %ld atoms, median of (round trip − the same frame's evaluation): UNIX %.1f "
+        "µs wall, %.1f µs CPU; TCP %.1f µs wall, %.1f µs CPU (target ≤ 30 µs over UNIX)\n",
+        unix_trip.atoms, unix_trip.overhead_us, unix_trip.cpu_overhead_us, tcp_trip.overhead_us,
+        tcp_trip.cpu_overhead_us);
+    report["targets"] = {{"beads", bench_beads},
+                         {"connections_throughput_fraction", 1.0 / separate.ratio},
+                         {"connections_cpu_throughput_fraction", 1.0 / separate.cpu_ratio},
+                         {"batched_throughput_fraction_of_connections", 1.0 / batched.ratio},
+                         {"batched_cpu_throughput_fraction_of_connections", 1.0 / batched.cpu_ratio},
+                         {"protocol_overhead_unix_us", unix_trip.overhead_us},
+                         {"protocol_overhead_unix_cpu_us", unix_trip.cpu_overhead_us},
+                         {"protocol_overhead_tcp_us", tcp_trip.overhead_us},
+                         {"protocol_overhead_tcp_cpu_us", tcp_trip.cpu_overhead_us}};
 }
 
 }  // namespace
@@ -169,6 +216,10 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
                                 ? row.cpu_per_atom() / reference->cpu_per_atom()
                                 : 0.0;
         }
+        if (!timings.overhead_microseconds.empty()) {
+            row.overhead_us = percentile_of(timings.overhead_microseconds, 0.5);
+            row.cpu_overhead_us = percentile_of(timings.cpu_overhead_microseconds, 0.5);
+        }
         rows.push_back(row);
         std::fprintf(stderr, "  timed: %s\n", row.what.c_str());
     };
@@ -195,15 +246,44 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
         add({old, members, base_atoms}, time_model(per_member, base, frames, member_forces, old, 1, warm_up),
             mean);
     }
-    // The socket round trip with the model as given.
+    // The socket round trip with the model as given; its excess over the evaluation it performs is
+    // the protocol's cost (target: ≤ 30 µs over UNIX).
     {
         const auto members = static_cast<int>(own_members);
-        add({fmt::format("round trip UNIX, energies, M={}", members), members, base_atoms},
-            time_round_trips(*committee, base, frames, ExtrasMode::energies, 1, false),
-            fmt::format("mean forces + energies, M={}", members));
-        add({fmt::format("round trip UNIX, full, M={}", members), members, base_atoms},
-            time_round_trips(*committee, base, frames, ExtrasMode::full, 1, false),
-            fmt::format("member forces+virials, M={}", members));
+        auto round_trip = [&](const std::string& name, ExtrasMode extras, bool over_tcp,
+                              const std::string& baseline) {
+            Row row{name, members, base_atoms};
+            row.round_trip = true;
+            add(row, time_round_trips(*committee, base, frames, extras, 1, over_tcp, true), baseline);
+        };
+        const std::string mean = fmt::format("mean forces + energies, M={}", members);
+        round_trip(fmt::format("round trip UNIX, energies, M={}", members), ExtrasMode::energies, false,
+                   mean);
+        round_trip(fmt::format("round trip TCP, energies, M={}", members), ExtrasMode::energies, true, mean);
+        round_trip(fmt::format("round trip UNIX, full, M={}", members), ExtrasMode::full, false,
+                   fmt::format("member forces+virials, M={}", members));
+    }
+    // Many beads through one process, one evaluation thread (per core): 64 connections against one
+    // (target ≥ 90 % of its throughput), and i-PI's batched mode against the 64 connections. Each
+    // row's time is per structure (a step's time over its beads); all rows evaluate the same number
+    // of structures.
+    {
+        const auto members = static_cast<int>(own_members);
+        const std::string single = "beads: 1 connection";
+        const std::string separate = fmt::format("beads: {} connections", bench_beads);
+        const std::string batched = fmt::format("beads: {} batched, 1 connection", bench_beads);
+        const int steps = std::max(3, settings.calls / bench_beads);
+        using Mode = BeadDriver::Mode;
+        auto time_beads = [&](int beads, Mode mode, int bead_steps, const std::string& name) {
+            BeadDriver driver(*committee, base, beads, mode, ExtrasMode::energies, 1);
+            Timings timings = time_bead_steps(driver, frames, bead_steps, name);
+            driver.finish();
+            return timings;
+        };
+        add({single, members, base_atoms}, time_beads(1, Mode::connections, steps * bench_beads, single));
+        add({separate, members, base_atoms}, time_beads(bench_beads, Mode::connections, steps, separate),
+            single);
+        add({batched, members, base_atoms}, time_beads(bench_beads, Mode::batched, steps, batched), separate);
     }
     // Threads, on the 2×2×2 supercell.
     {
@@ -222,7 +302,7 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
             one);
     }
     // Size: cost and memory per atom, replicated n×n×n up to --max-atoms (100 000 by default).
-    const long max_atoms = 100'000;
+    const long max_atoms = settings.max_atoms;
     const std::string smallest = fmt::format("size: {} atoms", base_atoms);
     for (int copies = 1; static_cast<long>(copies) * copies * copies * base_atoms <= max_atoms; ++copies) {
         if (copies == 5 || copies == 7) {
@@ -243,11 +323,11 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
 
     std::printf(
         "model: %s\nstructure: %s (%ld atoms), %d calls on it (fewer on larger cells); medians; ratios per "
-        "atom "
-        "to the row named last, in wall and CPU time; kB/at: resident-set growth per atom\n",
+        "atom to the row named last, in wall and CPU time; over µs / CPU ov.: median over calls of the round "
+        "trip minus the same frame's evaluation timed just before it; kB/at: resident-set growth per atom\n",
         committee->description().c_str(), settings.structure_path->c_str(), base_atoms, settings.calls);
-    std::printf("%-38s %7s %3s %11s %8s %8s %6s %6s %6s  %s\n", "what", "atoms", "thr", "median µs",
-                "µs/atom", "CPU µs/a", "ratio", "CPU r.", "kB/at", "ratio to");
+    std::printf("%-38s %7s %3s %11s %8s %8s %6s %6s %7s %7s %6s  %s\n", "what", "atoms", "thr", "median µs",
+                "µs/atom", "CPU µs/a", "ratio", "CPU r.", "over µs", "CPU ov.", "kB/at", "ratio to");
     nlohmann::json report = {{"model", committee->description()},
                              {"structure", *settings.structure_path},
                              {"calls", settings.calls},
@@ -256,11 +336,13 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
         return present ? fmt::format(fmt::runtime(format), value) : std::string();
     };
     for (const Row& row : rows) {
-        std::printf("%-38s %7ld %3d %11.1f %8.3f %8s %6s %6s %6s  %s\n", row.what.c_str(), row.atoms,
+        std::printf("%-38s %7ld %3d %11.1f %8.3f %8s %6s %6s %7s %7s %6s  %s\n", row.what.c_str(), row.atoms,
                     row.threads, row.median_us, row.per_atom(),
                     optional(row.median_cpu_us > 0.0, row.cpu_per_atom(), "{:.3f}").c_str(),
                     optional(!row.baseline.empty(), row.ratio, "{:.2f}").c_str(),
                     optional(row.cpu_ratio > 0.0, row.cpu_ratio, "{:.2f}").c_str(),
+                    optional(row.round_trip, row.overhead_us, "{:.1f}").c_str(),
+                    optional(row.round_trip, row.cpu_overhead_us, "{:.1f}").c_str(),
                     optional(row.bytes_per_atom >= 0.0, row.bytes_per_atom / 1024.0, "{:.1f}").c_str(),
                     row.baseline.c_str());
         nlohmann::json entry = {{"what", row.what},           {"members", row.members},
@@ -280,8 +362,13 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
         if (row.bytes_per_atom >= 0) {
             entry["resident_bytes_per_atom"] = row.bytes_per_atom;
         }
+        if (row.round_trip) {
+            entry["overhead_over_evaluation_us"] = row.overhead_us;
+            entry["cpu_overhead_over_evaluation_us"] = row.cpu_overhead_us;
+        }
         report["rows"].push_back(entry);
     }
+    print_targets(rows, report);
     if (settings.json_path) {
         std::ofstream file(*settings.json_path);
         if (!file) {

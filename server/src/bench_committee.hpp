@@ -6,7 +6,10 @@
 //     memory; ratio to M = 1);
 //   - every member's forces and virials, by the one-pass path and by one adjoint pass per member
 //     (the previous algorithm; both relative to the mean-forces row of the same M);
-//   - the socket round trip (UNIX, extras energies and full) of the model as given;
+//   - the socket round trip (UNIX and TCP with extras energies, UNIX with full) of the model as given,
+//     each call paired with the direct evaluation of its frame: their difference is the protocol's cost;
+//   - 64 beads through one serve process on one evaluation thread, over 64 connections (against
+//     one connection) and in i-PI's batched mode on one connection (against the 64 connections);
 //   - one against --threads threads on the structure replicated 2×2×2;
 //   - the cost and memory per atom from the structure up to --max-atoms (replicated n×n×n; memory
 //     is the growth of the resident set over the evaluation, per atom).

@@ -12,7 +12,9 @@
 #include <oneapi/tbb/task_arena.h>
 #include <spdlog/spdlog.h>
 
+#include "bench_beads.hpp"
 #include "chorus/error.hpp"
+#include "extras.hpp"
 #include "ipi_test_server.hpp"
 #include "serve.hpp"
 #include "wire_conversion.hpp"
@@ -26,14 +28,20 @@ double elapsed_microseconds(Clock::time_point start) {
     return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
 }
 
-// CPU time of the whole process (every thread), µs.
+// CPU time of the calling thread, µs.
+double thread_cpu_microseconds() {
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) * 1e-3;
+}
+
+}  // namespace
+
 double process_cpu_microseconds() {
     timespec now{};
     ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
     return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) * 1e-3;
 }
-
-}  // namespace
 
 double Timings::percentile(double fraction) const { return percentile_of(microseconds, fraction); }
 
@@ -62,7 +70,7 @@ Timings time_model(const engine::Model& model, const BenchStructure& structure,
                    const std::vector<Eigen::Matrix3Xd>& frames, const engine::ComputeRequest& request,
                    std::string name, int threads, int warm_up_calls) {
     tbb::task_arena arena(threads);
-    Timings timings{std::move(name), {}};
+    Timings timings{std::move(name), {}, {}, {}, {}};
     arena.execute([&] {
         engine::System system(structure.atomic_numbers, structure.positions, structure.cell,
                               structure.periodic);
@@ -84,21 +92,10 @@ Timings time_model(const engine::Model& model, const BenchStructure& structure,
 
 Timings time_round_trips(const engine::Model& model, const BenchStructure& structure,
                          const std::vector<Eigen::Matrix3Xd>& frames, ExtrasMode extras, int threads,
-                         bool over_tcp) {
-    auto server = over_tcp ? IpiTestServer::listen_tcp_loopback()
-                           : IpiTestServer::listen_unix(fmt::format("/tmp/ipi_chorus-bench-{}", ::getpid()));
-
-    ServeSettings settings;
-    settings.addresses = {server->address()};
-    settings.extras = extras;
-    settings.threads = threads;
-    // The wire carries no species: the whole per-atom list is the pattern, repeated once.
-    settings.species_pattern = structure.atomic_numbers;
-    settings.periodicity = structure.periodic ? Periodicity::yes : Periodicity::no;
-    settings.retry_for_seconds = 10.0;
-    settings.log_level = spdlog::level::warn;
-    int serve_exit_code = -1;
-    std::thread client([&] { serve_exit_code = run_serve(settings, model, false); });
+                         bool over_tcp, bool paired) {
+    auto server =
+        over_tcp ? IpiTestServer::listen_tcp_loopback() : IpiTestServer::listen_unix(bench_socket_path());
+    BenchServeThread serve(model, structure, {server->address()}, extras, threads);
 
     server->accept();
     server->status();
@@ -115,20 +112,50 @@ Timings time_round_trips(const engine::Model& model, const BenchStructure& struc
         server->status();  // i-PI probes after every answer
     }
 
-    Timings timings{over_tcp ? "round trip, TCP" : "round trip, UNIX", {}};
+    Timings timings{over_tcp ? "round trip, TCP" : "round trip, UNIX", {}, {}, {}, {}};
+    tbb::task_arena arena(threads);
+    engine::System system(structure.atomic_numbers, structure.positions, structure.cell, structure.periodic);
+    engine::CommitteeResult result;
+    const engine::ComputeRequest request = compute_request_for(extras);
     for (const auto& frame : frames) {
+        double evaluation = 0.0;
+        double evaluation_cpu = 0.0;
+        if (paired) {
+            // Untimed first: it warms the caches with the model's shared data (weights, tables) as the
+            // timed one warms them for the round trip right after, so that both halves of a pair see
+            // the same caches; and meanwhile serve's TBB worker stops spinning after its last answer.
+            arena.execute([&] {
+                system.update(frame, structure.cell, structure.periodic);
+                model.evaluate(system, request, result);
+            });
+            const auto start = Clock::now();
+            // This thread's time only: with one thread the evaluation runs here, and nothing else the
+            // process does meanwhile belongs to it.
+            const double cpu_start = threads == 1 ? thread_cpu_microseconds() : process_cpu_microseconds();
+            arena.execute([&] {
+                system.update(frame, structure.cell, structure.periodic);  // serve's neighbour list too
+                model.evaluate(system, request, result);
+            });
+            evaluation_cpu =
+                (threads == 1 ? thread_cpu_microseconds() : process_cpu_microseconds()) - cpu_start;
+            evaluation = elapsed_microseconds(start);
+        }
         message.structures[0].positions = positions_to_wire(frame);
         const auto start = Clock::now();
+        const double cpu_start = process_cpu_microseconds();
         server->compute(message);
-        timings.microseconds.push_back(elapsed_microseconds(start));
+        const double cpu = process_cpu_microseconds() - cpu_start;
+        const double wall = elapsed_microseconds(start);
+        timings.microseconds.push_back(wall);
+        timings.cpu_microseconds.push_back(cpu);
+        if (paired) {
+            timings.overhead_microseconds.push_back(wall - evaluation);
+            timings.cpu_overhead_microseconds.push_back(cpu - evaluation_cpu);
+        }
         server->status();
     }
     server->send_exit();
-    client.join();
-    if (serve_exit_code != 0) {
-        throw Error(
-            fmt::format("the serve session of the benchmark ended with exit code {}", serve_exit_code));
-    }
+    serve.join();
     return timings;
 }
 

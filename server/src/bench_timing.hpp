@@ -19,13 +19,22 @@ inline constexpr int bench_warm_up_calls = 20;
 struct Timings {
     std::string name;
     std::vector<double> microseconds;      // wall clock per call
-    std::vector<double> cpu_microseconds;  // CPU time of the process per call (model rows only): on a
-                                           // shared, oversubscribed machine the steadier measure
+    std::vector<double> cpu_microseconds;  // CPU time of the process per call: on a shared,
+                                           // oversubscribed machine the steadier measure
+    // Paired round trips only: per call, the round trip minus the direct evaluation of the same
+    // frame timed just before it (wall and CPU; that evaluation's CPU is its own thread's). A busy machine
+    // slows both halves of a pair alike, where medians taken minutes apart differ by far more than the
+    // protocol costs.
+    std::vector<double> overhead_microseconds;
+    std::vector<double> cpu_overhead_microseconds;
 
     // The value below which `fraction` of the calls fall (nearest rank).
     double percentile(double fraction) const;
     double cpu_percentile(double fraction) const;  // 0 when not measured
 };
+
+// CPU time of the whole process (every thread), µs.
+double process_cpu_microseconds();
 
 // Nearest-rank percentile of a non-empty list.
 double percentile_of(const std::vector<double>& values, double fraction);
@@ -39,9 +48,11 @@ Timings time_model(const engine::Model& model, const BenchStructure& structure,
                    const std::vector<Eigen::Matrix3Xd>& frames, const engine::ComputeRequest& request,
                    std::string name, int threads, int warm_up_calls = bench_warm_up_calls);
 
-// One POSDATA+GETFORCE round trip per frame through a serve session on another thread.
+// One POSDATA+GETFORCE round trip per frame through a serve session on another thread. `paired`:
+// each preceded by the direct evaluation serve performs for `extras`, twice, timing the second (fills
+// the overhead lists).
 Timings time_round_trips(const engine::Model& model, const BenchStructure& structure,
                          const std::vector<Eigen::Matrix3Xd>& frames, ExtrasMode extras, int threads,
-                         bool over_tcp);
+                         bool over_tcp, bool paired = false);
 
 }  // namespace chorus::server

@@ -134,9 +134,17 @@ protocol::Header IpiTestServer::status() {
 }
 
 protocol::ForceReadyMessage IpiTestServer::compute(const protocol::PosDataMessage& message, bool batched) {
+    send_request(message, batched);
+    return receive_forces();
+}
+
+void IpiTestServer::send_request(const protocol::PosDataMessage& message, bool batched) {
     protocol::encode(message, batched, outgoing_);
     protocol::encode(protocol::GetForceMessage{}, outgoing_);
     flush();
+}
+
+protocol::ForceReadyMessage IpiTestServer::receive_forces() {
     auto reply = receive();
     if (auto* answer = std::get_if<protocol::ForceReadyMessage>(&reply)) {
         return std::move(*answer);

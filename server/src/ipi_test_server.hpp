@@ -53,6 +53,10 @@ public:
     protocol::Header status();
     // i-PI 3's order: POSDATA and GETFORCE in one write, then the FORCEREADY answer.
     protocol::ForceReadyMessage compute(const protocol::PosDataMessage& message, bool batched = false);
+    // compute() in two halves, so that one thread can keep many clients busy at once (as i-PI does
+    // with many beads): send the request to every client, then collect every answer.
+    void send_request(const protocol::PosDataMessage& message, bool batched = false);
+    protocol::ForceReadyMessage receive_forces();
     // True when the client closed its end (waits for it).
     bool client_closed();
 
