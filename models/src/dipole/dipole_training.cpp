@@ -77,9 +77,6 @@ training::TrainSettings dipole_train_settings_from_json(const nlohmann::json& do
     if (!has("committee", "fraction")) {
         settings.member_fraction = default_dipole_member_fraction;
     }
-    if (!has("committee", "members")) {
-        settings.members = default_dipole_members;
-    }
     if (!has("regulariser", "scale")) {
         settings.penalty_scale = training::PenaltyScale::column;
     }

@@ -36,10 +36,6 @@ namespace chorus::models::dipole {
 // the structures and the penalty is per column (standardised features).
 inline constexpr double default_dipole_cutoff = 4.0;  // Å
 inline constexpr double default_dipole_member_fraction = 0.8;
-// 16 members, not the energies' 8: error/σ of an M-member committee is Student-t with M − 1
-// degrees of freedom, so 8 members put the expected ±2σ coverage at 91.4 %, the lower edge of the
-// 90–98 % band; 16 centre it (93.6 %). A dipole member costs one dot product per atom.
-inline constexpr std::size_t default_dipole_members = 16;
 // λ-SOAP n_max 6, l_max 3 (λ = 1 only).
 features::OrderTruncation default_dipole_lambda_soap();
 
