@@ -297,7 +297,10 @@ Inputs read_trajectory_inputs(const ReweightSettings& settings) {
         const Eigen::Index dipole_columns = dipole_members > 0 ? scalars : 0;
         inputs.observables.resize(potentials.rows(), 1 + dipole_columns + extra.cols());
         inputs.observables.col(0) = potentials.rowwise().mean();
-        inputs.observables.middleCols(1, dipole_columns) = dipole_scalars.leftCols(dipole_columns);
+        if (dipole_columns > 0) {
+            // Without dipoles the scalar matrix has no rows either: nothing to copy.
+            inputs.observables.middleCols(1, dipole_columns) = dipole_scalars.leftCols(dipole_columns);
+        }
         inputs.observables.rightCols(extra.cols()) = extra;
         inputs.observable_names.push_back("potential energy (eV)");
         for (Eigen::Index s = 0; s < dipole_columns; ++s) {

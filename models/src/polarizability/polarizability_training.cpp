@@ -63,9 +63,9 @@ std::vector<const Frame*> frames_of(const std::vector<training::LabelledFrame>& 
 // One part (isotropic or anisotropic) of the model: its rows of the full design, its own
 // normal equations and regulariser.
 struct Part {
-    Part(std::string name, Eigen::Index columns, std::size_t structures,
+    Part(std::string part_name, Eigen::Index columns, std::size_t structures,
          const training::CommitteeSampling& sampling)
-        : name(std::move(name)), committee(columns, structures, sampling), validation(columns) {}
+        : name(std::move(part_name)), committee(columns, structures, sampling), validation(columns) {}
     std::string name;
     training::CommitteeNormalEquations committee;
     training::NormalEquations validation;

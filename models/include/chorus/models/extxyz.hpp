@@ -40,7 +40,7 @@ struct Frame {
     std::size_t line = 0;  // 1-based line of the frame's atom-count line (0 for frames built in code)
     // Key `polarizability`, 9 values row-major, in the units of the file (chorus documents e·Å²/V).
     // Last so that positional initialisers of the fields above stay valid.
-    std::optional<Eigen::Matrix3d> polarizability;
+    std::optional<Eigen::Matrix3d> polarizability{};
 };
 
 // Reads frames one at a time, so files larger than memory stream through. Malformed input throws
