@@ -593,23 +593,22 @@ struct SplineGrid {
 }
 
 // rows[f·n + q] = buffer[q][f] for q < 4, f < count (count a multiple of 4): a 4 × 4 transpose
-// per four functions, in registers.
+// per four functions, in registers (__builtin_shufflevector: both g++ ≥ 12 and clang have it).
 [[gnu::always_inline]] inline void transpose_into_rows(const double (*buffer)[kSplineChunk],
                                                        std::size_t count, std::size_t n, double* rows) {
-    using Long = long long __attribute__((vector_size(4 * sizeof(long long))));
     for (std::size_t f = 0; f < count; f += kLaneCount) {
         const Lanes a = load_lanes(buffer[0] + f);
         const Lanes b = load_lanes(buffer[1] + f);
         const Lanes c = load_lanes(buffer[2] + f);
         const Lanes d = load_lanes(buffer[3] + f);
-        const Lanes ab_low = __builtin_shuffle(a, b, Long{0, 4, 2, 6});   // a0 b0 a2 b2
-        const Lanes ab_high = __builtin_shuffle(a, b, Long{1, 5, 3, 7});  // a1 b1 a3 b3
-        const Lanes cd_low = __builtin_shuffle(c, d, Long{0, 4, 2, 6});
-        const Lanes cd_high = __builtin_shuffle(c, d, Long{1, 5, 3, 7});
-        store_lanes(rows + f * n, __builtin_shuffle(ab_low, cd_low, Long{0, 1, 4, 5}));
-        store_lanes(rows + (f + 1) * n, __builtin_shuffle(ab_high, cd_high, Long{0, 1, 4, 5}));
-        store_lanes(rows + (f + 2) * n, __builtin_shuffle(ab_low, cd_low, Long{2, 3, 6, 7}));
-        store_lanes(rows + (f + 3) * n, __builtin_shuffle(ab_high, cd_high, Long{2, 3, 6, 7}));
+        const Lanes ab_low = __builtin_shufflevector(a, b, 0, 4, 2, 6);   // a0 b0 a2 b2
+        const Lanes ab_high = __builtin_shufflevector(a, b, 1, 5, 3, 7);  // a1 b1 a3 b3
+        const Lanes cd_low = __builtin_shufflevector(c, d, 0, 4, 2, 6);
+        const Lanes cd_high = __builtin_shufflevector(c, d, 1, 5, 3, 7);
+        store_lanes(rows + f * n, __builtin_shufflevector(ab_low, cd_low, 0, 1, 4, 5));
+        store_lanes(rows + (f + 1) * n, __builtin_shufflevector(ab_high, cd_high, 0, 1, 4, 5));
+        store_lanes(rows + (f + 2) * n, __builtin_shufflevector(ab_low, cd_low, 2, 3, 6, 7));
+        store_lanes(rows + (f + 3) * n, __builtin_shufflevector(ab_high, cd_high, 2, 3, 6, 7));
     }
 }
 
