@@ -221,8 +221,9 @@ private:
                                  "instead: the committee cost table (members, threads, sizes) of a linear "
                                  "committee --model on --structure");
         roundtrip_app_
-            ->add_option("--max-atoms", bench_.max_atoms,
-                         "--committee-table: time sizes up to this many atoms (the structure replicated n×n×n)")
+            ->add_option(
+                "--max-atoms", bench_.max_atoms,
+                "--committee-table: time sizes up to this many atoms (the structure replicated n×n×n)")
             ->check(CLI::Range(1L, 100'000'000L));
         roundtrip_app_
             ->add_option("--extras", bench_extras_, "extras sent with every answer: full, energies, none")

@@ -16,10 +16,10 @@
 #include "chorus/models/model_file.hpp"
 #include "chorus/models/training/train_evaluation.hpp"
 #include "dipole_eval_command.hpp"
-#include "polarizability_eval_command.hpp"
 #include "error_statistics_json.hpp"
 #include "eval_frames.hpp"
 #include "gnuplot.hpp"
+#include "polarizability_eval_command.hpp"
 
 namespace chorus::server {
 namespace {

@@ -52,7 +52,7 @@ struct RoundtripBenchSettings {
     ExtrasMode extras = ExtrasMode::full;
     spdlog::level::level_enum log_level = spdlog::level::warn;
     bool committee_table =
-        false;  // --committee-table: the committee cost table instead (bench_committee.hpp)
+        false;                 // --committee-table: the committee cost table instead (bench_committee.hpp)
     long max_atoms = 100'000;  // --max-atoms: largest supercell of the committee table's size rows
 };
 

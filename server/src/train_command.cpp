@@ -15,9 +15,9 @@
 #include "chorus/models/sha256.hpp"
 #include "chorus/models/training/train_committee.hpp"
 #include "dipole_train_command.hpp"
-#include "polarizability_train_command.hpp"
 #include "error_statistics_json.hpp"
 #include "json_file.hpp"
+#include "polarizability_train_command.hpp"
 #include "training_data.hpp"
 #include "training_record.hpp"
 
@@ -104,7 +104,8 @@ int run_train(const TrainCommandSettings& command, std::ostream& out) {
         return run_polarizability_train(command, out);
     }
     if (command.target != "energy") {
-        throw ConfigError("--target " + command.target + " is not known; use energy, dipole or polarizability");
+        throw ConfigError("--target " + command.target +
+                          " is not known; use energy, dipole or polarizability");
     }
     if (command.data_paths.empty()) {
         throw ConfigError("no training data; give at least one --data FILE.xyz");
