@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "../training/labelled_frame_helpers.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/training/committee_training.hpp"
 #include "chorus/models/training/normal_equations.hpp"
@@ -26,39 +27,9 @@ Eigen::Matrix3d required_reference(const training::LabelledFrame& labelled) {
     return *reference;
 }
 
-double standard_deviation(const std::vector<double>& values) {
-    if (values.size() < 2) {
-        return 0.0;
-    }
-    double mean = 0.0;
-    for (const double v : values) {
-        mean += v;
-    }
-    mean /= static_cast<double>(values.size());
-    double sum = 0.0;
-    for (const double v : values) {
-        sum += (v - mean) * (v - mean);
-    }
-    return std::sqrt(sum / static_cast<double>(values.size()));
-}
-
-double root_mean_square(const std::vector<double>& values) {
-    double sum = 0.0;
-    for (const double v : values) {
-        sum += v * v;
-    }
-    return values.empty() ? 0.0 : std::sqrt(sum / static_cast<double>(values.size()));
-}
-
-std::vector<const Frame*> frames_of(const std::vector<training::LabelledFrame>& frames,
-                                    const std::vector<std::size_t>& indices) {
-    std::vector<const Frame*> selected;
-    selected.reserve(indices.size());
-    for (const std::size_t i : indices) {
-        selected.push_back(&frames[i].frame);
-    }
-    return selected;
-}
+using training::detail::frames_of;
+using training::detail::root_mean_square;
+using training::detail::standard_deviation;
 
 // One part (isotropic or anisotropic) of the model: its rows of the full design, its own
 // normal equations and regulariser.

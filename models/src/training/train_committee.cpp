@@ -7,6 +7,7 @@
 
 #include "chorus/error.hpp"
 #include "chorus/models/features/feature_calculator.hpp"
+#include "labelled_frame_helpers.hpp"
 
 namespace chorus::models::training {
 namespace {
@@ -118,15 +119,7 @@ private:
     StructureRows rows_;
 };
 
-std::vector<const Frame*> frames_of(const std::vector<LabelledFrame>& frames,
-                                    const std::vector<std::size_t>& indices) {
-    std::vector<const Frame*> selected;
-    selected.reserve(indices.size());
-    for (const std::size_t i : indices) {
-        selected.push_back(&frames[i].frame);
-    }
-    return selected;
-}
+using detail::frames_of;
 
 engine::CalibrationReport calibrate(const std::vector<FramePrediction>& predictions, CalibrationTarget target,
                                     std::size_t members) {
