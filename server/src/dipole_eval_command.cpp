@@ -132,21 +132,6 @@ void write_observables(const EvalCommandSettings& settings,
 
 }  // namespace
 
-bool is_dipole_model_file(const std::string& path) {
-    // A directory opens as a stream and throws when read: leave it to load_model's IoError.
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error)) {
-        return false;
-    }
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-        return false;
-    }
-    const nlohmann::json document = nlohmann::json::parse(file, nullptr, false);
-    return document.is_object() && document.contains("kind") &&
-           document["kind"] == dipole::dipole_committee_kind;
-}
-
 int run_dipole_eval(const EvalCommandSettings& settings, std::ostream& out) {
     if (settings.data_paths.empty()) {
         throw ConfigError("no data to evaluate; give one or more extxyz files");

@@ -9,10 +9,6 @@
 
 namespace chorus::server {
 
-// True when the file is a JSON object of kind "linear-dipole-committee" (anything else, including
-// unreadable files, is left to the ordinary model loader and its errors).
-bool is_dipole_model_file(const std::string& path);
-
 // --baseline is refused (it applies to energy models).
 int run_dipole_eval(const EvalCommandSettings& settings, std::ostream& out);
 

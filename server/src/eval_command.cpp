@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "chorus/error.hpp"
+#include "chorus/models/dipole/dipole_committee.hpp"
 #include "chorus/models/extxyz.hpp"
 #include "chorus/models/linear_committee.hpp"
 #include "chorus/models/model_file.hpp"
+#include "chorus/models/polarizability/polarizability_committee.hpp"
 #include "chorus/models/training/train_evaluation.hpp"
 #include "dipole_eval_command.hpp"
 #include "error_statistics_json.hpp"
@@ -134,10 +136,11 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
     if (settings.data_paths.empty()) {
         throw ConfigError("no data to evaluate; give one or more extxyz files");
     }
-    if (is_dipole_model_file(settings.model_path)) {
+    const std::string kind = model_file_kind(settings.model_path);
+    if (kind == models::dipole::dipole_committee_kind) {
         return run_dipole_eval(settings, out);
     }
-    if (is_polarizability_model_file(settings.model_path)) {
+    if (kind == models::polarizability::polarizability_committee_kind) {
         return run_polarizability_eval(settings, out);
     }
     if (settings.dipole_observable || settings.observables_out) {

@@ -1,9 +1,29 @@
 #include "eval_frames.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 #include "chorus/error.hpp"
 #include "chorus/models/sha256.hpp"
 
 namespace chorus::server {
+
+std::string model_file_kind(const std::string& path) {
+    // A directory opens as a stream and throws when read: leave it to load_model's IoError.
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+        return {};
+    }
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+        return {};
+    }
+    const nlohmann::json document = nlohmann::json::parse(file, nullptr, false);
+    if (!document.is_object() || !document.contains("kind") || !document["kind"].is_string()) {
+        return {};
+    }
+    return document["kind"].get<std::string>();
+}
 
 std::vector<const models::Frame*> EvalFrames::pointers() const {
     std::vector<const models::Frame*> result;

@@ -14,6 +14,11 @@
 
 namespace chorus::server {
 
+// The `kind` of the JSON model file at `path`, read once to choose the evaluator; empty when the
+// path is a directory, unreadable, not a JSON object or has no string `kind` (the ordinary model
+// loader then reports the problem).
+std::string model_file_kind(const std::string& path);
+
 struct FrameOrigin {
     std::size_t file = 0;   // index of the data file
     std::size_t index = 0;  // 0-based frame index within it

@@ -29,20 +29,6 @@ nlohmann::json rows_of(const Eigen::Matrix3d& tensor) {
 
 }  // namespace
 
-bool is_polarizability_model_file(const std::string& path) {
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error)) {
-        return false;
-    }
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-        return false;
-    }
-    const nlohmann::json document = nlohmann::json::parse(file, nullptr, false);
-    return document.is_object() && document.contains("kind") &&
-           document["kind"] == polarizability::polarizability_committee_kind;
-}
-
 int run_polarizability_eval(const EvalCommandSettings& settings, std::ostream& out) {
     if (settings.data_paths.empty()) {
         throw ConfigError("no data to evaluate; give one or more extxyz files");

@@ -10,9 +10,6 @@
 
 namespace chorus::server {
 
-// True when the file is a JSON object of kind "linear-polarizability-committee".
-bool is_polarizability_model_file(const std::string& path);
-
 // --baseline, --plot and --observables-out are refused.
 int run_polarizability_eval(const EvalCommandSettings& settings, std::ostream& out);
 

@@ -73,6 +73,6 @@ TEST_CASE("read_eval_frames keeps every frame or the recorded ones, in file orde
 }
 
 TEST_CASE("a directory is not a dipole model file (load_model reports it)", "[eval]") {
-    CHECK_FALSE(chorus::server::is_dipole_model_file(std::filesystem::temp_directory_path().string()));
-    CHECK_FALSE(chorus::server::is_dipole_model_file("/no/such/model.json"));
+    CHECK(chorus::server::model_file_kind(std::filesystem::temp_directory_path().string()).empty());
+    CHECK(chorus::server::model_file_kind("/no/such/model.json").empty());
 }
