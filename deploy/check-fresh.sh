@@ -6,7 +6,7 @@
 #
 #   deploy/check-fresh.sh [--root DIR] [--mirror URL] [--keep]
 #
-#   --root DIR    where the bookworm root goes (default: /work/fresh-root); any old root there is
+#   --root DIR    where the bookworm root goes (default: ../chorus-fresh-root beside the repository); any old root there is
 #                 deleted first, so every run starts from nothing
 #   --mirror URL  Debian mirror (default: the first bookworm mirror in this host's apt sources)
 #   --keep        leave the root in place afterwards, for inspection (default: delete it)
@@ -14,7 +14,7 @@
 # Needs root, debootstrap and network access to the mirror. Prints "check-fresh: OK" at the end.
 set -euo pipefail
 
-root=/work/fresh-root
+root="$(cd "$(dirname "$0")/../.." && pwd)/chorus-fresh-root"
 mirror=
 keep=false
 while [ $# -gt 0 ]; do
