@@ -76,6 +76,37 @@ private:
     mutable Eigen::Matrix3d virial_;
 };
 
+// Answers zeros at once, in the committee's shape: round trips with it cost only the protocol
+// (conversion, encoding, extras, the sockets and the thread hand-offs), free of the cache misses a
+// real evaluation on another thread adds to the difference "round trip − evaluation".
+class ZeroCommittee final : public engine::Model {
+public:
+    explicit ZeroCommittee(const engine::Model& shape) : shape_(shape) {}
+
+    std::string_view kind() const override { return "zero committee"; }
+    std::string description() const override { return "zeros in the shape of " + shape_.description(); }
+    std::span<const int> species() const override { return shape_.species(); }
+    double cutoff() const override { return shape_.cutoff(); }
+    std::size_t committee_size() const override { return shape_.committee_size(); }
+
+protected:
+    void compute(const engine::System& system, const engine::ComputeRequest& request,
+                 engine::CommitteeResult& result) const override {
+        result.reset(committee_size(), system.size(), request);
+        result.member_energies.setZero();
+        for (auto& forces : result.member_forces) {
+            forces.setZero();
+        }
+        for (auto& virial : result.member_virials) {
+            virial.setZero();
+        }
+        result.set_mean_from_members();
+    }
+
+private:
+    const engine::Model& shape_;
+};
+
 // A committee of `members` members: the model's own, cycled (M = 1 takes the first; M = 32 repeats
 // the eight). The cost does not depend on the weights' values.
 std::unique_ptr<LinearCommittee> with_members(const LinearCommittee& committee, std::size_t members) {
@@ -157,6 +188,8 @@ void print_targets(const std::vector<Row>& rows, nlohmann::json& report) {
     const Row& batched = row_named(rows, fmt::format("beads: {} batched", bench_beads));
     const Row& unix_trip = row_named(rows, "round trip UNIX, energies");
     const Row& tcp_trip = row_named(rows, "round trip TCP, energies");
+    const Row& unix_protocol = row_named(rows, "protocol: round trip UNIX");
+    const Row& tcp_protocol = row_named(rows, "protocol: round trip TCP");
     std::printf(
         "%d connections: %.0f %% of the single connection's throughput (wall), %.0f %% per CPU second "
         "(target ≥ 90 %%)\n",
@@ -170,6 +203,11 @@ void print_targets(const std::vector<Row>& rows, nlohmann::json& report) {
         "µs wall, %.1f µs CPU; TCP %.1f µs wall, %.1f µs CPU (target ≤ 30 µs over UNIX)\n",
         unix_trip.atoms, unix_trip.overhead_us, unix_trip.cpu_overhead_us, tcp_trip.overhead_us,
         tcp_trip.cpu_overhead_us);
+    std::printf(
+        "protocol alone (zero model, same messages), round trip − evaluation: UNIX %.1f µs wall, %.1f µs "
+        "CPU; TCP %.1f µs wall, %.1f µs CPU\n",
+        unix_protocol.overhead_us, unix_protocol.cpu_overhead_us, tcp_protocol.overhead_us,
+        tcp_protocol.cpu_overhead_us);
     report["targets"] = {{"beads", bench_beads},
                          {"connections_throughput_fraction", 1.0 / separate.ratio},
                          {"connections_cpu_throughput_fraction", 1.0 / separate.cpu_ratio},
@@ -178,7 +216,11 @@ void print_targets(const std::vector<Row>& rows, nlohmann::json& report) {
                          {"protocol_overhead_unix_us", unix_trip.overhead_us},
                          {"protocol_overhead_unix_cpu_us", unix_trip.cpu_overhead_us},
                          {"protocol_overhead_tcp_us", tcp_trip.overhead_us},
-                         {"protocol_overhead_tcp_cpu_us", tcp_trip.cpu_overhead_us}};
+                         {"protocol_overhead_tcp_cpu_us", tcp_trip.cpu_overhead_us},
+                         {"protocol_alone_unix_us", unix_protocol.overhead_us},
+                         {"protocol_alone_unix_cpu_us", unix_protocol.cpu_overhead_us},
+                         {"protocol_alone_tcp_us", tcp_protocol.overhead_us},
+                         {"protocol_alone_tcp_cpu_us", tcp_protocol.cpu_overhead_us}};
 }
 
 }  // namespace
@@ -262,6 +304,22 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
         round_trip(fmt::format("round trip TCP, energies, M={}", members), ExtrasMode::energies, true, mean);
         round_trip(fmt::format("round trip UNIX, full, M={}", members), ExtrasMode::full, false,
                    fmt::format("member forces+virials, M={}", members));
+    }
+    // The protocol alone: the same messages and extras answered by a model that costs nothing.
+    {
+        const ZeroCommittee zeros(*committee);
+        const auto members = static_cast<int>(own_members);
+        const std::string evaluation = "protocol: zero model";
+        add({evaluation, members, base_atoms},
+            time_model(zeros, base, frames, mean_forces, evaluation, 1, warm_up));
+        for (const bool over_tcp : {false, true}) {
+            const std::string name =
+                fmt::format("protocol: round trip {}, energies", over_tcp ? "TCP" : "UNIX");
+            Row row{name, members, base_atoms};
+            row.round_trip = true;
+            add(row, time_round_trips(zeros, base, frames, ExtrasMode::energies, 1, over_tcp, true),
+                evaluation);
+        }
     }
     // Many beads through one process, one evaluation thread (per core): 64 connections against one
     // (target ≥ 90 % of its throughput), and i-PI's batched mode against the 64 connections. Each
