@@ -14,6 +14,7 @@
 #include "chorus/engine/neighbour_list.hpp"
 #include "chorus/error.hpp"
 #include "correlation_kernels.hpp"
+#include "equivariant_adjoint.hpp"
 #include "feature_layout.hpp"
 
 namespace chorus::models::features {
@@ -33,7 +34,13 @@ struct detail::FeatureTables {
           radial(*basis, cutoff, s.spline_accuracy),
           harmonics(layout.l_max),
           cg(layout.l_max),
-          context{layout, radial, cg} {}
+          context{layout, radial, cg} {
+        if (s.lambda_soap) {
+            for (int lambda = 0; lambda <= 2 * s.lambda_soap->l_max; ++lambda) {
+                equivariant.push_back(layout.equivariant(s, lambda));
+            }
+        }
+    }
 
     FeatureLayout layout;
     std::unique_ptr<RadialFunctions> basis;
@@ -42,6 +49,7 @@ struct detail::FeatureTables {
     SphericalHarmonics harmonics;
     ClebschGordan cg;
     KernelContext context;
+    std::vector<std::vector<detail::EquivariantEntry>> equivariant;  // λ-SOAP columns, per λ
 };
 
 namespace detail {
@@ -90,6 +98,7 @@ struct detail::WorkspaceState {
     FeatureMatrix features;           // scratch for design and linear paths
     std::size_t atoms = 0;
     bool densities_ready = false;
+    int equivariant_lambda = -1;  // λ of the last compute_equivariant, −1 after any other call
     tbb::enumerable_thread_specific<ThreadScratch> threads;
 };
 
@@ -359,6 +368,7 @@ void prepare(const FeatureCalculator& calculator, const engine::System& system, 
         state.gradient.resize(n * density_size);
     }
     state.densities_ready = false;
+    state.equivariant_lambda = -1;
 }
 
 }  // namespace
@@ -867,7 +877,7 @@ void FeatureCalculator::compute_equivariant(const engine::System& system, Featur
     }
     State& state = *workspace.state_;
     prepare(*this, system, state, layout.density_size, layout.mp_message_size);
-    const auto entries = layout.equivariant(settings_, lambda);
+    const std::span<const detail::EquivariantEntry> entries = t.equivariant[static_cast<std::size_t>(lambda)];
     const std::size_t width = static_cast<std::size_t>(2 * lambda + 1);
     blocks.resize(static_cast<Eigen::Index>(state.atoms * width), static_cast<Eigen::Index>(entries.size()));
     for_each_centre(state.atoms, [&](std::size_t i) {
@@ -883,6 +893,138 @@ void FeatureCalculator::compute_equivariant(const engine::System& system, Featur
             }
         }
     });
+    state.equivariant_lambda = lambda;
+}
+
+namespace {
+
+// The adjoint pass of backward_equivariant(): per centre, every ∂L_k/∂c(i) from ∂L_k/∂B(i), then
+// one contraction with the centre's pair terms for all of them.
+void equivariant_adjoint_pass(const Tables& t, State& state, int lambda,
+                              std::span<const Eigen::MatrixXd> gradients, std::span<Eigen::Matrix3Xd> forces,
+                              std::span<Eigen::Matrix3d> virials) {
+    const auto& layout = t.layout;
+    const std::span<const detail::EquivariantEntry> entries = t.equivariant[static_cast<std::size_t>(lambda)];
+    const std::size_t count = entries.size();
+    const std::size_t width = static_cast<std::size_t>(2 * lambda + 1);
+    const std::size_t members = gradients.size();
+    const std::size_t atoms = state.atoms;
+    const std::size_t d = layout.density_size;
+    for (auto& s : state.threads) {
+        reset_member_accumulators(s, members, atoms);
+    }
+    for_each_centre(atoms, [&](std::size_t i) {
+        ThreadScratch& s = local_scratch(state, t, count * width);
+        if (s.member_forces.size() != members ||
+            s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
+            reset_member_accumulators(s, members, atoms);  // a thread new to this workspace
+        }
+        grow(s.member_adjoints, members * d);
+        evaluate_centre(t, state, i, s, true);
+        const double* c = state.density.data() + i * d;
+        for (std::size_t k = 0; k < members; ++k) {
+            const Eigen::MatrixXd& g = gradients[k];
+            for (std::size_t mu = 0; mu < width; ++mu) {
+                for (std::size_t f = 0; f < count; ++f) {
+                    s.features[mu * count + f] =
+                        g(static_cast<Eigen::Index>(i * width + mu), static_cast<Eigen::Index>(f));
+                }
+            }
+            double* adjoint = s.member_adjoints.data() + k * d;
+            std::fill_n(adjoint, d, 0.0);
+            detail::equivariant_backward(t.context, lambda, entries, c, s.features.data(), adjoint);
+        }
+        const auto neighbours = state.neighbours.neighbours(i);
+        if (members == 1) {
+            detail::centre_pair_gradients(layout, t.radial, s.member_adjoints.data(), s.terms);
+            scatter_gradients(s.terms, s.terms.pair_gradients.data(), i, neighbours, s.member_forces[0],
+                              s.member_virials[0]);
+            return;
+        }
+        const std::size_t stride = s.terms.stride;
+        grow(s.member_pair_gradients, members * 3 * stride);
+        detail::centre_member_pair_gradients(layout, t.radial, s.member_adjoints.data(), d, members, s.terms,
+                                             s.member_pair_gradients.data());
+        for (std::size_t k = 0; k < members; ++k) {
+            scatter_gradients(s.terms, s.member_pair_gradients.data() + k * 3 * stride, i, neighbours,
+                              s.member_forces[k], s.member_virials[k]);
+        }
+    });
+    for (std::size_t k = 0; k < members; ++k) {
+        forces[k].setZero(3, static_cast<Eigen::Index>(atoms));
+        virials[k].setZero();
+    }
+    for (auto& s : state.threads) {
+        if (s.member_forces.size() != members ||
+            s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
+            continue;
+        }
+        for (std::size_t k = 0; k < members; ++k) {
+            forces[k] += s.member_forces[k];
+            virials[k] += s.member_virials[k];
+        }
+    }
+    // The scatter sums r_ij ⊗ f_ij (science.md). An equivariant L is not rotation invariant, so
+    // that sum is not symmetric, and −∂L/∂ε_αβ under r → (1 + ε) r is its transpose Σ f_ij ⊗ r_ij.
+    for (std::size_t k = 0; k < members; ++k) {
+        virials[k].transposeInPlace();
+    }
+}
+
+// Columns of the λ-SOAP block of λ (0 for a λ the settings cannot form).
+std::size_t equivariant_count(const Tables& t, int lambda) {
+    return lambda >= 0 && static_cast<std::size_t>(lambda) < t.equivariant.size()
+               ? t.equivariant[static_cast<std::size_t>(lambda)].size()
+               : 0;
+}
+
+void check_equivariant_gradient(const State& state, const engine::System& system, int lambda,
+                                std::size_t features, const Eigen::MatrixXd& gradient, std::size_t k) {
+    if (state.equivariant_lambda != lambda || state.atoms != system.size()) {
+        throw InputError(
+            "features: backward_equivariant(λ = " + std::to_string(lambda) +
+            ") needs a compute_equivariant with λ = " + std::to_string(lambda) +
+            " of the same structure as the workspace's last call (" + std::to_string(system.size()) +
+            " atoms given; the workspace holds " + std::to_string(state.atoms) + " atoms and " +
+            (state.equivariant_lambda < 0 ? std::string("no λ-SOAP block")
+                                          : "the block of λ = " + std::to_string(state.equivariant_lambda)) +
+            "); call compute_equivariant first");
+    }
+    const auto rows = static_cast<Eigen::Index>(state.atoms * static_cast<std::size_t>(2 * lambda + 1));
+    if (gradient.rows() != rows || gradient.cols() != static_cast<Eigen::Index>(features)) {
+        throw InputError("features: ∂L/∂B number " + std::to_string(k) + " is " +
+                         std::to_string(gradient.rows()) + " × " + std::to_string(gradient.cols()) +
+                         " but the λ = " + std::to_string(lambda) + " blocks are " + std::to_string(rows) +
+                         " × " + std::to_string(features) + " (atoms·(2λ+1) × features)");
+    }
+}
+
+}  // namespace
+
+void FeatureCalculator::backward_equivariant(const engine::System& system, FeatureWorkspace& workspace,
+                                             int lambda, const Eigen::MatrixXd& gradient,
+                                             Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial) const {
+    State& state = *workspace.state_;
+    const std::size_t count = equivariant_count(*tables_, lambda);
+    check_equivariant_gradient(state, system, lambda, count, gradient, 0);
+    equivariant_adjoint_pass(*tables_, state, lambda, {&gradient, 1}, {&forces, 1}, {&virial, 1});
+}
+
+void FeatureCalculator::backward_equivariant(const engine::System& system, FeatureWorkspace& workspace,
+                                             int lambda, std::span<const Eigen::MatrixXd> gradients,
+                                             std::vector<Eigen::Matrix3Xd>& forces,
+                                             std::vector<Eigen::Matrix3d>& virials) const {
+    State& state = *workspace.state_;
+    if (gradients.empty()) {
+        throw InputError("features: backward_equivariant needs at least one ∂L/∂B, got none");
+    }
+    const std::size_t count = equivariant_count(*tables_, lambda);
+    for (std::size_t k = 0; k < gradients.size(); ++k) {
+        check_equivariant_gradient(state, system, lambda, count, gradients[k], k);
+    }
+    forces.resize(gradients.size());
+    virials.resize(gradients.size());
+    equivariant_adjoint_pass(*tables_, state, lambda, gradients, forces, virials);
 }
 
 }  // namespace chorus::models::features

@@ -10,6 +10,8 @@
 // then ∇ = Σ_lm [G'_lm Y_lm r̂ + G_lm ∇Y_lm]. Forces: F_j −= ∂E/∂r_ij, F_i += ∂E/∂r_ij; virial
 // W = Σ_pairs r_ij ⊗ f_ij with f_ij = −∂E/∂r_ij. For local orders (ν ≤ 3) the forward and backward
 // passes of a centre are fused so its pair terms (Y, ∇Y, g, g') are computed once and stay in cache.
+// λ-SOAP blocks use the same machinery (backward_equivariant): g(i) = ∂L/∂c(i) from ∂L/∂B(i) by the
+// product rule through the CG coupling, then the same pair contraction.
 // [1←1] features depend on the neighbours' densities: g is also accumulated into every
 // neighbour's density (by a gather over the full neighbour list, so no two threads write the same
 // row) and the bond adds its own pair gradient; pairs therefore reach 2 r_c in effect.
@@ -50,7 +52,8 @@ struct StructureDesign {
 };
 
 // Reusable scratch of a FeatureCalculator (neighbour list, densities, per-thread buffers). Holds
-// the state of the last compute(): backward() and compute_equivariant() use the densities it left.
+// the state of the last call: backward() uses the densities a compute() left, backward_equivariant()
+// those of a compute_equivariant() with the same λ.
 class FeatureWorkspace {
 public:
     FeatureWorkspace(FeatureWorkspace&&) noexcept;
@@ -124,6 +127,25 @@ public:
     // equivariant_feature_names(settings, λ). Computes the densities itself.
     void compute_equivariant(const engine::System& system, FeatureWorkspace& workspace, int lambda,
                              Eigen::MatrixXd& blocks) const;
+
+    // Adjoint of the last compute_equivariant(system, workspace, λ, blocks) on this workspace (same
+    // system): given ∂L/∂B (the shape of blocks), the forces −∂L/∂r (3 × N) and the virial
+    // W_αβ = −∂L/∂ε_αβ under r → (1 + ε) r (positions and cell), as backward(). L need not be
+    // rotation invariant, so W need not be symmetric: it is Σ_pairs f_ij ⊗ r_ij, the transpose of
+    // science.md's Σ r_ij ⊗ f_ij (the two agree for invariants). Throws InputError on a shape mismatch, or
+    // when the workspace's last call was not compute_equivariant with this λ on a structure of this size.
+    void backward_equivariant(const engine::System& system, FeatureWorkspace& workspace, int lambda,
+                              const Eigen::MatrixXd& gradient, Eigen::Matrix3Xd& forces,
+                              Eigen::Matrix3d& virial) const;
+
+    // The same for several ∂L_k/∂B at once (e.g. the three Cartesian components of a dipole, for
+    // every committee member): the pair terms are evaluated once per centre and shared, as in
+    // compute_linear_committee. forces[k], virials[k] equal the single call with gradients[k] to
+    // rounding.
+    void backward_equivariant(const engine::System& system, FeatureWorkspace& workspace, int lambda,
+                              std::span<const Eigen::MatrixXd> gradients,
+                              std::vector<Eigen::Matrix3Xd>& forces,
+                              std::vector<Eigen::Matrix3d>& virials) const;
 
 private:
     FeatureSettings settings_;
