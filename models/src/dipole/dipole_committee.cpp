@@ -51,6 +51,10 @@ struct DipoleCommittee::Scratch {
     features::FeatureWorkspace workspace;
     Eigen::MatrixXd blocks;
     Eigen::MatrixXd design;
+    // derivatives(): ∂μ_α/∂B per (weight set, α), and their adjoint forces and virials.
+    std::vector<Eigen::MatrixXd> gradients;
+    std::vector<Eigen::Matrix3Xd> forces;
+    std::vector<Eigen::Matrix3d> virials;
 };
 
 DipoleCommittee::DipoleCommittee(DipoleCommitteeParameters parameters)
@@ -132,6 +136,66 @@ DipolePrediction DipoleCommittee::predict_with(const engine::System& system, dou
     }
     release_scratch(std::move(scratch));
     return summarise_members(raw, alpha);
+}
+
+DipoleDerivatives DipoleCommittee::derivatives(const engine::System& system, bool with_members) const {
+    std::unique_ptr<Scratch> scratch = acquire_scratch();
+    try {
+        calculator_.compute_equivariant(system, scratch->workspace, 1, scratch->blocks);
+        const Eigen::Index features = scratch->blocks.cols();
+        const auto atoms = static_cast<Eigen::Index>(system.size());
+        const auto members = static_cast<Eigen::Index>(committee_size());
+        const Eigen::Index sets = with_members ? members : 1;
+        // Weight set k: member k, or the mean weights (μ̄ is linear in them; calibration keeps it).
+        const Eigen::MatrixXd weights =
+            with_members ? stacked_weights_ : Eigen::MatrixXd(stacked_weights_.rowwise().mean());
+        // μ_α = Σ_i Σ_q w^{(a_i)}_q B(3i + m(α), q), so ∂μ_α/∂B has the weights of atom i's species
+        // on row 3i + m(α) and zeros elsewhere.
+        scratch->gradients.resize(static_cast<std::size_t>(3 * sets));
+        for (Eigen::Index k = 0; k < sets; ++k) {
+            for (std::size_t alpha = 0; alpha < 3; ++alpha) {
+                Eigen::MatrixXd& g = scratch->gradients[static_cast<std::size_t>(3 * k) + alpha];
+                g.setZero(3 * atoms, features);
+                for (Eigen::Index i = 0; i < atoms; ++i) {
+                    const Eigen::Index channel =
+                        parameters_.features.channel(system.atomic_numbers()[static_cast<std::size_t>(i)]);
+                    g.row(3 * i + cartesian_to_lambda1_row[alpha]) =
+                        weights.col(k).segment(channel * features, features).transpose();
+                }
+            }
+        }
+        calculator_.backward_equivariant(system, scratch->workspace, 1, scratch->gradients, scratch->forces,
+                                         scratch->virials);
+        // forces = −∂μ_α/∂r: row α of set k is minus the flattened forces of gradient 3k + α.
+        std::vector<Eigen::MatrixXd> raw(static_cast<std::size_t>(sets), Eigen::MatrixXd(3, 3 * atoms));
+        for (Eigen::Index k = 0; k < sets; ++k) {
+            for (std::size_t alpha = 0; alpha < 3; ++alpha) {
+                const Eigen::Matrix3Xd& f = scratch->forces[static_cast<std::size_t>(3 * k) + alpha];
+                raw[static_cast<std::size_t>(k)].row(static_cast<Eigen::Index>(alpha)) =
+                    -Eigen::Map<const Eigen::RowVectorXd>(f.data(), 3 * atoms);
+            }
+        }
+        release_scratch(std::move(scratch));
+        DipoleDerivatives result;
+        if (!with_members) {
+            result.mean = std::move(raw.front());
+            return result;
+        }
+        result.mean.setZero(3, 3 * atoms);
+        for (const auto& member : raw) {
+            result.mean += member;
+        }
+        result.mean /= static_cast<double>(sets);
+        for (const auto& member : raw) {
+            result.members.push_back(result.mean + parameters_.alpha * (member - result.mean));
+        }
+        return result;
+    } catch (...) {
+        if (scratch) {
+            release_scratch(std::move(scratch));
+        }
+        throw;
+    }
 }
 
 DipolePrediction summarise_members(const Eigen::Matrix3Xd& raw_members, double alpha) {

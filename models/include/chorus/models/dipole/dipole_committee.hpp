@@ -73,6 +73,16 @@ struct DipolePrediction {
     double norm_sigma = 0.0;                          // spread (ddof 1) of the members' |μ_k|
 };
 
+// ∂μ/∂r of one structure, calibration applied as in predict(): row α (x, y, z), column 3j + β holds
+// ∂μ_α/∂r_{jβ}, i.e. column block j is atom j's atomic polar tensor (Born effective charge, in e for
+// a dipole in e·Å). The model has no charges and its λ = 1 features see only relative positions, so
+// μ is translation invariant and Σ_j ∂μ_α/∂r_{jβ} = 0 (acoustic sum rule with zero total charge),
+// periodic or not.
+struct DipoleDerivatives {
+    Eigen::MatrixXd mean;                  // 3 × 3N: of the committee mean
+    std::vector<Eigen::MatrixXd> members;  // M of 3 × 3N (calibrated) when asked for, else empty
+};
+
 class DipoleCommittee {
 public:
     // Throws ConfigError for inconsistent sizes, non-finite weights, α ≤ 0, fewer than 2 members,
@@ -94,6 +104,10 @@ public:
     DipolePrediction predict(const engine::System& system) const;
     // The same with α = 1 (training uses it to fit α).
     DipolePrediction predict_uncalibrated(const engine::System& system) const;
+    // ∂μ/∂r (DipoleDerivatives) by the adjoint of the λ = 1 blocks: one pass over the pairs for the
+    // three components of the mean, or of every member with `with_members` (then the mean is their
+    // average). Thread safe; throws InputError as predict().
+    DipoleDerivatives derivatives(const engine::System& system, bool with_members = false) const;
 
 private:
     std::size_t species_count() const {
