@@ -211,6 +211,30 @@ void reset_member_accumulators(ThreadScratch& s, std::size_t members, std::size_
     s.member_energies.assign(members, 0.0);
 }
 
+// Sums the per-thread member accumulators into forces[k], virials[k] (and energies[k] when not
+// null), skipping threads that took no part in this call (sized for another structure or committee).
+void sum_member_accumulators(State& state, std::size_t members, std::size_t atoms,
+                             std::span<Eigen::Matrix3Xd> forces, std::span<Eigen::Matrix3d> virials,
+                             Eigen::VectorXd* energies) {
+    for (std::size_t k = 0; k < members; ++k) {
+        forces[k].setZero(3, static_cast<Eigen::Index>(atoms));
+        virials[k].setZero();
+    }
+    for (auto& s : state.threads) {
+        if (s.member_forces.size() != members ||
+            s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
+            continue;
+        }
+        for (std::size_t k = 0; k < members; ++k) {
+            forces[k] += s.member_forces[k];
+            virials[k] += s.member_virials[k];
+            if (energies != nullptr) {
+                (*energies)[static_cast<Eigen::Index>(k)] += s.member_energies[k];
+            }
+        }
+    }
+}
+
 // Per-thread channel sums (compute_linear*): zeroed at the start of a call for every thread that
 // exists, and on first use for a thread new to the workspace.
 void begin_channel_sums(State& state, std::size_t size) {
@@ -761,21 +785,7 @@ void FeatureCalculator::compute_linear_committee(
     });
     state.densities_ready = true;
 
-    for (std::size_t k = 0; k < members; ++k) {
-        forces[k].setZero(3, static_cast<Eigen::Index>(atoms));
-        virials[k].setZero();
-    }
-    for (auto& s : state.threads) {
-        if (s.member_forces.size() != members ||
-            s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
-            continue;
-        }
-        for (std::size_t k = 0; k < members; ++k) {
-            forces[k] += s.member_forces[k];
-            virials[k] += s.member_virials[k];
-            energies[static_cast<Eigen::Index>(k)] += s.member_energies[k];
-        }
-    }
+    sum_member_accumulators(state, members, atoms, forces, virials, &energies);
     if (channel_sums != nullptr) {
         collect_channel_sums(state, t, sums_width, matrices, *channel_sums);
     }
@@ -950,20 +960,7 @@ void equivariant_adjoint_pass(const Tables& t, State& state, int lambda,
                               s.member_forces[k], s.member_virials[k]);
         }
     });
-    for (std::size_t k = 0; k < members; ++k) {
-        forces[k].setZero(3, static_cast<Eigen::Index>(atoms));
-        virials[k].setZero();
-    }
-    for (auto& s : state.threads) {
-        if (s.member_forces.size() != members ||
-            s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
-            continue;
-        }
-        for (std::size_t k = 0; k < members; ++k) {
-            forces[k] += s.member_forces[k];
-            virials[k] += s.member_virials[k];
-        }
-    }
+    sum_member_accumulators(state, members, atoms, forces, virials, nullptr);
     // The scatter sums r_ij ⊗ f_ij (science.md). An equivariant L is not rotation invariant, so
     // that sum is not symmetric, and −∂L/∂ε_αβ under r → (1 + ε) r is its transpose Σ f_ij ⊗ r_ij.
     for (std::size_t k = 0; k < members; ++k) {
