@@ -7,6 +7,8 @@
 //   d  ν = 2 + [1←1] (n_max = 3, l_max = 2), adjoint included
 //   e  the shipped water committee (M = 8): mean forces + virial + member energies
 //   f  e with every member's forces and virials (the one-pass committee adjoint)
+//   g  λ-SOAP λ = 1 blocks at the dipole model's truncation (r_c 4 Å, n_max 6, l_max 3)
+//   h  g + their adjoint for a random linear functional (backward_equivariant: forces, virial)
 // Run: chorus_bench_features [--benchmark_filter=...]; CHORUS_WATER_XYZ overrides the data file,
 // CHORUS_WATER_MODEL the model file. CHORUS_BENCH_ITERATIONS=N fixes the iteration count, so that
 // `valgrind --tool=callgrind --toggle-collect='chorus::engine::Model::evaluate*'` counts a known
@@ -147,6 +149,43 @@ void BM_f_committee_member_forces(benchmark::State& state) {
     run_committee(state, {.forces = true, .virial = true, .member_forces = true, .member_virials = true});
 }
 
+void run_lambda_soap(benchmark::State& state, bool with_gradients) {
+    const tbb::global_control one_thread(tbb::global_control::max_allowed_parallelism, 1);
+    const System& system = water(static_cast<int>(state.range(0)));
+    features::FeatureSettings settings;
+    settings.cutoff = 4.0;
+    settings.cutoff_width = 0.5;
+    settings.species = {1, 8};
+    settings.lambda_soap = features::OrderTruncation{6, 3};
+    settings.lambda_soap_lambdas = {1};
+    const features::FeatureCalculator calculator(settings);
+    auto workspace = calculator.workspace();
+    Eigen::MatrixXd blocks;
+    calculator.compute_equivariant(system, workspace, 1, blocks);
+    std::mt19937_64 engine(2);
+    std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+    const Eigen::MatrixXd gradient =
+        Eigen::MatrixXd::NullaryExpr(blocks.rows(), blocks.cols(), [&] { return uniform(engine); });
+    Eigen::Matrix3Xd forces;
+    Eigen::Matrix3d virial;
+    for (auto _ : state) {
+        calculator.compute_equivariant(system, workspace, 1, blocks);
+        if (with_gradients) {
+            calculator.backward_equivariant(system, workspace, 1, gradient, forces, virial);
+            benchmark::DoNotOptimize(forces.data());
+        }
+        benchmark::DoNotOptimize(blocks.data());
+    }
+    state.counters["atoms"] = static_cast<double>(system.size());
+    state.counters["features"] = static_cast<double>(blocks.cols());
+    state.counters["per_atom"] =
+        benchmark::Counter(static_cast<double>(system.size()),
+                           benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void BM_g_lambda_soap(benchmark::State& state) { run_lambda_soap(state, false); }
+void BM_h_lambda_soap_gradients(benchmark::State& state) { run_lambda_soap(state, true); }
+
 // CHORUS_BENCH_ITERATIONS fixes the iteration count (for callgrind).
 void iterations_from_environment(benchmark::internal::Benchmark* benchmark) {
     if (const char* iterations = std::getenv("CHORUS_BENCH_ITERATIONS")) {
@@ -175,3 +214,5 @@ BENCHMARK(BM_f_committee_member_forces)
     ->Arg(2)
     ->Apply(iterations_from_environment)
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_g_lambda_soap)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_h_lambda_soap_gradients)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
