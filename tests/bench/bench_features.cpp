@@ -160,12 +160,12 @@ void run_lambda_soap(benchmark::State& state, bool with_gradients) {
     settings.lambda_soap_lambdas = {1};
     const features::FeatureCalculator calculator(settings);
     auto workspace = calculator.workspace();
-    Eigen::MatrixXd blocks;
+    features::FeatureMatrix blocks;
     calculator.compute_equivariant(system, workspace, 1, blocks);
     std::mt19937_64 engine(2);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-    const Eigen::MatrixXd gradient =
-        Eigen::MatrixXd::NullaryExpr(blocks.rows(), blocks.cols(), [&] { return uniform(engine); });
+    const features::FeatureMatrix gradient =
+        features::FeatureMatrix::NullaryExpr(blocks.rows(), blocks.cols(), [&] { return uniform(engine); });
     Eigen::Matrix3Xd forces;
     Eigen::Matrix3d virial;
     for (auto _ : state) {

@@ -29,7 +29,8 @@ features::FeatureSettings checked_settings(const features::FeatureSettings& sett
 }  // namespace
 
 void dipole_design(const features::FeatureCalculator& calculator, const engine::System& system,
-                   features::FeatureWorkspace& workspace, Eigen::MatrixXd& blocks, Eigen::MatrixXd& design) {
+                   features::FeatureWorkspace& workspace, features::FeatureMatrix& blocks,
+                   Eigen::MatrixXd& design) {
     calculator.compute_equivariant(system, workspace, 1, blocks);
     const Eigen::Index features = blocks.cols();
     const auto& settings = calculator.settings();
@@ -49,10 +50,10 @@ void dipole_design(const features::FeatureCalculator& calculator, const engine::
 struct DipoleCommittee::Scratch {
     explicit Scratch(const features::FeatureCalculator& calculator) : workspace(calculator.workspace()) {}
     features::FeatureWorkspace workspace;
-    Eigen::MatrixXd blocks;
+    features::FeatureMatrix blocks;
     Eigen::MatrixXd design;
     // derivatives(): ∂μ_α/∂B per (weight set, α), and their adjoint forces and virials.
-    std::vector<Eigen::MatrixXd> gradients;
+    std::vector<features::FeatureMatrix> gradients;
     std::vector<Eigen::Matrix3Xd> forces;
     std::vector<Eigen::Matrix3d> virials;
 };
@@ -154,7 +155,7 @@ DipoleDerivatives DipoleCommittee::derivatives(const engine::System& system, boo
         scratch->gradients.resize(static_cast<std::size_t>(3 * sets));
         for (Eigen::Index k = 0; k < sets; ++k) {
             for (std::size_t alpha = 0; alpha < 3; ++alpha) {
-                Eigen::MatrixXd& g = scratch->gradients[static_cast<std::size_t>(3 * k) + alpha];
+                features::FeatureMatrix& g = scratch->gradients[static_cast<std::size_t>(3 * k) + alpha];
                 g.setZero(3 * atoms, features);
                 for (Eigen::Index i = 0; i < atoms; ++i) {
                     const Eigen::Index channel =

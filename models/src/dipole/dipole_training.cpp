@@ -169,7 +169,7 @@ DipoleTrainingResult train_dipole_committee(const std::vector<training::Labelled
         {.members = settings.members, .fraction = settings.member_fraction, .seed = settings.seed});
     training::NormalEquations validation(columns);
     features::FeatureWorkspace workspace = calculator.workspace();
-    Eigen::MatrixXd blocks;
+    features::FeatureMatrix blocks;
     Eigen::MatrixXd design;
     const Eigen::Vector3d unit_weights = Eigen::Vector3d::Ones();
     const std::size_t total = split.train.size() + split.validation.size();

@@ -874,7 +874,7 @@ void FeatureCalculator::design(const engine::System& system, FeatureWorkspace& w
 }
 
 void FeatureCalculator::compute_equivariant(const engine::System& system, FeatureWorkspace& workspace,
-                                            int lambda, Eigen::MatrixXd& blocks) const {
+                                            int lambda, FeatureMatrix& blocks) const {
     const Tables& t = *tables_;
     const auto& layout = t.layout;
     if (!settings_.lambda_soap) {
@@ -911,7 +911,7 @@ namespace {
 // The adjoint pass of backward_equivariant(): per centre, every ∂L_k/∂c(i) from ∂L_k/∂B(i), then
 // one contraction with the centre's pair terms for all of them.
 void equivariant_adjoint_pass(const Tables& t, State& state, int lambda,
-                              std::span<const Eigen::MatrixXd> gradients, std::span<Eigen::Matrix3Xd> forces,
+                              std::span<const FeatureMatrix> gradients, std::span<Eigen::Matrix3Xd> forces,
                               std::span<Eigen::Matrix3d> virials) {
     const auto& layout = t.layout;
     const std::span<const detail::EquivariantEntry> entries = t.equivariant[static_cast<std::size_t>(lambda)];
@@ -933,7 +933,7 @@ void equivariant_adjoint_pass(const Tables& t, State& state, int lambda,
         evaluate_centre(t, state, i, s, true);
         const double* c = state.density.data() + i * d;
         for (std::size_t k = 0; k < members; ++k) {
-            const Eigen::MatrixXd& g = gradients[k];
+            const FeatureMatrix& g = gradients[k];
             for (std::size_t mu = 0; mu < width; ++mu) {
                 for (std::size_t f = 0; f < count; ++f) {
                     s.features[mu * count + f] =
@@ -976,7 +976,7 @@ std::size_t equivariant_count(const Tables& t, int lambda) {
 }
 
 void check_equivariant_gradient(const State& state, const engine::System& system, int lambda,
-                                std::size_t features, const Eigen::MatrixXd& gradient, std::size_t k) {
+                                std::size_t features, const FeatureMatrix& gradient, std::size_t k) {
     if (state.equivariant_lambda != lambda || state.atoms != system.size()) {
         throw InputError(
             "features: backward_equivariant(λ = " + std::to_string(lambda) +
@@ -999,7 +999,7 @@ void check_equivariant_gradient(const State& state, const engine::System& system
 }  // namespace
 
 void FeatureCalculator::backward_equivariant(const engine::System& system, FeatureWorkspace& workspace,
-                                             int lambda, const Eigen::MatrixXd& gradient,
+                                             int lambda, const FeatureMatrix& gradient,
                                              Eigen::Matrix3Xd& forces, Eigen::Matrix3d& virial) const {
     State& state = *workspace.state_;
     const std::size_t count = equivariant_count(*tables_, lambda);
@@ -1008,7 +1008,7 @@ void FeatureCalculator::backward_equivariant(const engine::System& system, Featu
 }
 
 void FeatureCalculator::backward_equivariant(const engine::System& system, FeatureWorkspace& workspace,
-                                             int lambda, std::span<const Eigen::MatrixXd> gradients,
+                                             int lambda, std::span<const FeatureMatrix> gradients,
                                              std::vector<Eigen::Matrix3Xd>& forces,
                                              std::vector<Eigen::Matrix3d>& virials) const {
     State& state = *workspace.state_;

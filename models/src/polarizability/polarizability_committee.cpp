@@ -91,8 +91,8 @@ PolarizabilityFeatureCounts polarizability_feature_counts(const features::Featur
 }
 
 void polarizability_design(const features::FeatureCalculator& calculator, const engine::System& system,
-                           features::FeatureWorkspace& workspace, Eigen::MatrixXd& blocks0,
-                           Eigen::MatrixXd& blocks2, Eigen::MatrixXd& design) {
+                           features::FeatureWorkspace& workspace, features::FeatureMatrix& blocks0,
+                           features::FeatureMatrix& blocks2, Eigen::MatrixXd& design) {
     calculator.compute_equivariant(system, workspace, 0, blocks0);
     calculator.compute_equivariant(system, workspace, 2, blocks2);
     const PolarizabilityFeatureCounts counts{blocks0.cols(), blocks2.cols()};
@@ -150,8 +150,8 @@ PolarizabilityPrediction summarise_polarizability_members(const Eigen::Matrix<do
 struct PolarizabilityCommittee::Scratch {
     explicit Scratch(const features::FeatureCalculator& calculator) : workspace(calculator.workspace()) {}
     features::FeatureWorkspace workspace;
-    Eigen::MatrixXd blocks0;
-    Eigen::MatrixXd blocks2;
+    features::FeatureMatrix blocks0;
+    features::FeatureMatrix blocks2;
     Eigen::MatrixXd design;
 };
 

@@ -197,7 +197,8 @@ PolarizabilityTrainingResult train_polarizability_committee(
     anisotropic.layout.scale = settings.penalty_scale;
 
     features::FeatureWorkspace workspace = calculator.workspace();
-    Eigen::MatrixXd blocks0, blocks2, design;
+    features::FeatureMatrix blocks0, blocks2;
+    Eigen::MatrixXd design;
     Eigen::MatrixXd iso_design(1, isotropic.committee.all().features());
     Eigen::MatrixXd aniso_design(5, anisotropic.committee.all().features());
     const Eigen::VectorXd one = Eigen::VectorXd::Ones(1);

@@ -90,7 +90,7 @@ TEST_CASE("the Cartesian order follows the real harmonics (y, z, x)", "[dipole]"
     // One O–H pair along a Cartesian axis: only λ = 1 rows of that axis can be non-zero.
     const features::FeatureCalculator calculator(small_settings());
     auto workspace = calculator.workspace();
-    Eigen::MatrixXd blocks;
+    features::FeatureMatrix blocks;
     Eigen::MatrixXd design;
     for (int axis = 0; axis < 3; ++axis) {
         Eigen::Matrix3Xd positions = Eigen::Matrix3Xd::Zero(3, 2);

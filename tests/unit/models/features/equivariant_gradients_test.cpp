@@ -20,17 +20,17 @@ FeatureSettings lambda_soap_only() {
     return s;
 }
 
-Eigen::MatrixXd blocks_of(const FeatureCalculator& calculator, const System& system, int lambda) {
+FeatureMatrix blocks_of(const FeatureCalculator& calculator, const System& system, int lambda) {
     auto workspace = calculator.workspace();
-    Eigen::MatrixXd blocks;
+    FeatureMatrix blocks;
     calculator.compute_equivariant(system, workspace, lambda, blocks);
     return blocks;
 }
 
-Eigen::MatrixXd random_gradient(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+FeatureMatrix random_gradient(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
     std::mt19937_64 engine(seed);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-    Eigen::MatrixXd g(rows, cols);
+    FeatureMatrix g(rows, cols);
     for (Eigen::Index i = 0; i < g.size(); ++i) {
         g.data()[i] = uniform(engine);
     }
@@ -38,7 +38,7 @@ Eigen::MatrixXd random_gradient(Eigen::Index rows, Eigen::Index cols, unsigned s
 }
 
 double functional(const FeatureCalculator& calculator, const System& system, int lambda,
-                  const Eigen::MatrixXd& g) {
+                  const FeatureMatrix& g) {
     return blocks_of(calculator, system, lambda).cwiseProduct(g).sum();
 }
 
@@ -46,10 +46,10 @@ void check_against_finite_differences(const FeatureSettings& settings, const Sys
                                       unsigned seed) {
     const FeatureCalculator calculator(settings);
     auto workspace = calculator.workspace();
-    Eigen::MatrixXd blocks;
+    FeatureMatrix blocks;
     calculator.compute_equivariant(system, workspace, lambda, blocks);
     REQUIRE(blocks.rows() == static_cast<Eigen::Index>(system.size()) * (2 * lambda + 1));
-    const Eigen::MatrixXd g = random_gradient(blocks.rows(), blocks.cols(), seed);
+    const FeatureMatrix g = random_gradient(blocks.rows(), blocks.cols(), seed);
     Eigen::Matrix3Xd forces;
     Eigen::Matrix3d virial;
     calculator.backward_equivariant(system, workspace, lambda, g, forces, virial);
@@ -101,9 +101,9 @@ TEST_CASE("batched λ-SOAP adjoint equals single calls", "[features][gradients][
     const FeatureCalculator calculator(lambda_soap_only());
     const System system = random_periodic(8, 41);
     auto workspace = calculator.workspace();
-    Eigen::MatrixXd blocks;
+    FeatureMatrix blocks;
     calculator.compute_equivariant(system, workspace, 2, blocks);
-    std::vector<Eigen::MatrixXd> gradients;
+    std::vector<FeatureMatrix> gradients;
     for (unsigned k = 0; k < 4; ++k) {
         gradients.push_back(random_gradient(blocks.rows(), blocks.cols(), 50 + k));
     }
@@ -128,13 +128,13 @@ TEST_CASE("λ-SOAP adjoint refuses a workspace without the matching block",
     auto workspace = calculator.workspace();
     Eigen::Matrix3Xd forces;
     Eigen::Matrix3d virial;
-    const Eigen::MatrixXd g1 = Eigen::MatrixXd::Ones(
+    const FeatureMatrix g1 = FeatureMatrix::Ones(
         9 * 3, static_cast<Eigen::Index>(
                    chorus::models::features::equivariant_feature_names(calculator.settings(), 1).size()));
     CHECK_THROWS_WITH(calculator.backward_equivariant(system, workspace, 1, g1, forces, virial),
                       Contains("call compute_equivariant first"));
 
-    Eigen::MatrixXd blocks;
+    FeatureMatrix blocks;
     calculator.compute_equivariant(system, workspace, 2, blocks);
     CHECK_THROWS_AS(calculator.backward_equivariant(system, workspace, 1, g1, forces, virial),
                     chorus::InputError);
@@ -142,11 +142,11 @@ TEST_CASE("λ-SOAP adjoint refuses a workspace without the matching block",
                       Contains("atoms·(2λ+1) × features"));
     CHECK_THROWS_AS(
         calculator.backward_equivariant(random_cluster(10, 62), workspace, 2,
-                                        Eigen::MatrixXd::Ones(blocks.rows(), blocks.cols()), forces, virial),
+                                        FeatureMatrix::Ones(blocks.rows(), blocks.cols()), forces, virial),
         chorus::InputError);
     std::vector<Eigen::Matrix3Xd> many;
     std::vector<Eigen::Matrix3d> virials;
-    CHECK_THROWS_AS(calculator.backward_equivariant(system, workspace, 2, std::span<const Eigen::MatrixXd>{},
+    CHECK_THROWS_AS(calculator.backward_equivariant(system, workspace, 2, std::span<const FeatureMatrix>{},
                                                     many, virials),
                     chorus::InputError);
 
@@ -158,8 +158,7 @@ TEST_CASE("λ-SOAP adjoint refuses a workspace without the matching block",
     auto other = invariants.workspace();
     invariants.compute_equivariant(system, other, 1, blocks);
     invariants.compute(system, other, x);
-    CHECK_THROWS_AS(
-        invariants.backward_equivariant(system, other, 1, Eigen::MatrixXd::Ones(blocks.rows(), blocks.cols()),
-                                        forces, virial),
-        chorus::InputError);
+    CHECK_THROWS_AS(invariants.backward_equivariant(
+                        system, other, 1, FeatureMatrix::Ones(blocks.rows(), blocks.cols()), forces, virial),
+                    chorus::InputError);
 }

@@ -20,7 +20,7 @@ namespace features = chorus::models::features;
 
 Eigen::MatrixXd equivariant_of(const FeatureCalculator& calculator, const System& system, int lambda) {
     auto workspace = calculator.workspace();
-    Eigen::MatrixXd blocks;
+    FeatureMatrix blocks;
     calculator.compute_equivariant(system, workspace, lambda, blocks);
     return blocks;
 }

@@ -55,7 +55,8 @@ inline constexpr std::array<int, 3> cartesian_to_lambda1_row = {2, 0, 1};
 // w = [w^{(0)}; w^{(1)}; …] (channel major). `blocks` is scratch (N·3 × Q). Throws InputError for
 // species the settings do not list, ConfigError when λ-SOAP is not enabled.
 void dipole_design(const features::FeatureCalculator& calculator, const engine::System& system,
-                   features::FeatureWorkspace& workspace, Eigen::MatrixXd& blocks, Eigen::MatrixXd& design);
+                   features::FeatureWorkspace& workspace, features::FeatureMatrix& blocks,
+                   Eigen::MatrixXd& design);
 
 struct DipoleCommitteeParameters {
     features::FeatureSettings features;    // λ-SOAP enabled; λ = 1 is used

@@ -123,10 +123,11 @@ public:
 
     // λ-SOAP block of one λ (listed in settings.lambda_soap_lambdas or not, 0 ≤ λ ≤ 2 l_max; λ = 0
     // is the power spectrum through the CG route, (−1)^l/√(2l+1) Σ_m, kept for cross-checks):
-    // rows centre·(2λ+1) + μ (μ = m + λ, the m-order of spherical_harmonics.hpp), columns
+    // rows centre·(2λ+1) + μ (μ = m + λ, the m-order of spherical_harmonics.hpp; row-major, so each
+    // centre writes and its consumers read contiguous memory at any size), columns
     // equivariant_feature_names(settings, λ). Computes the densities itself.
     void compute_equivariant(const engine::System& system, FeatureWorkspace& workspace, int lambda,
-                             Eigen::MatrixXd& blocks) const;
+                             FeatureMatrix& blocks) const;
 
     // Adjoint of the last compute_equivariant(system, workspace, λ, blocks) on this workspace (same
     // system): given ∂L/∂B (the shape of blocks), the forces −∂L/∂r (3 × N) and the virial
@@ -135,7 +136,7 @@ public:
     // science.md's Σ r_ij ⊗ f_ij (the two agree for invariants). Throws InputError on a shape mismatch, or
     // when the workspace's last call was not compute_equivariant with this λ on a structure of this size.
     void backward_equivariant(const engine::System& system, FeatureWorkspace& workspace, int lambda,
-                              const Eigen::MatrixXd& gradient, Eigen::Matrix3Xd& forces,
+                              const FeatureMatrix& gradient, Eigen::Matrix3Xd& forces,
                               Eigen::Matrix3d& virial) const;
 
     // The same for several ∂L_k/∂B at once (e.g. the three Cartesian components of a dipole, for
@@ -143,8 +144,7 @@ public:
     // compute_linear_committee. forces[k], virials[k] equal the single call with gradients[k] to
     // rounding.
     void backward_equivariant(const engine::System& system, FeatureWorkspace& workspace, int lambda,
-                              std::span<const Eigen::MatrixXd> gradients,
-                              std::vector<Eigen::Matrix3Xd>& forces,
+                              std::span<const FeatureMatrix> gradients, std::vector<Eigen::Matrix3Xd>& forces,
                               std::vector<Eigen::Matrix3d>& virials) const;
 
 private:

@@ -73,8 +73,8 @@ PolarizabilityFeatureCounts polarizability_feature_counts(const features::Featur
 // rows 1 + (m + 2) hold [0, 0, Σ_{i of s} X^{λ=2}_m(i)], so that (a, c) = design · w. `blocks0`,
 // `blocks2` are scratch. Throws InputError for species the settings do not list.
 void polarizability_design(const features::FeatureCalculator& calculator, const engine::System& system,
-                           features::FeatureWorkspace& workspace, Eigen::MatrixXd& blocks0,
-                           Eigen::MatrixXd& blocks2, Eigen::MatrixXd& design);
+                           features::FeatureWorkspace& workspace, features::FeatureMatrix& blocks0,
+                           features::FeatureMatrix& blocks2, Eigen::MatrixXd& design);
 
 struct PolarizabilityCommitteeParameters {
     features::FeatureSettings features;                  // λ-SOAP enabled with 2 in its lambdas
