@@ -140,6 +140,11 @@ private:
                          "the extras as chorus_dipole* (e·Bohr)")
             ->check(CLI::ExistingFile);
         serve_app_
+            ->add_flag("--born-charges", serve_.born_charges,
+                       "with --dipole-model: add \"dipole\" (e·Bohr) and \"BEC\" (∂μ/∂R, e), the keys of "
+                       "i-PI's driven dynamics (eda-nve/eda-nvt, <bec mode=\"driver\"/>), to the extras")
+            ->envname("CHORUS_BORN_CHARGES");
+        serve_app_
             ->add_option("--committee-log", serve_committee_log_,
                          "append one line per evaluated structure (member energies, spreads) to this file")
             ->envname("CHORUS_COMMITTEE_LOG");

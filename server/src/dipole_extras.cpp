@@ -1,5 +1,7 @@
 #include "dipole_extras.hpp"
 
+#include <span>
+
 #include "json_text.hpp"
 #include "wire_conversion.hpp"
 
@@ -32,6 +34,26 @@ void append_dipole_extras(std::string& extras, const models::dipole::DipolePredi
     extras += ",\"chorus_dipole_alpha\":";
     append_json_number(extras, alpha);
     extras += '}';
+}
+
+void append_born_charges(std::string& extras, const models::dipole::DipolePrediction& prediction,
+                         const Eigen::MatrixXd& derivative) {
+    if (extras.empty() || extras.back() != '}') {
+        return;
+    }
+    extras.pop_back();
+    extras += extras.size() > 1 ? ",\"dipole\":" : "\"dipole\":";
+    append_vector(extras, prediction.mean);
+    // i-PI wants the transpose of our 3 × 3N Jacobian: one row of 3 per atomic coordinate.
+    extras += ",\"BEC\":[";
+    for (Eigen::Index column = 0; column < derivative.cols(); ++column) {
+        if (column > 0) {
+            extras += ',';
+        }
+        const Eigen::Vector3d row = derivative.col(column);
+        append_json_array(extras, std::span<const double>(row.data(), 3));
+    }
+    extras += "]}";
 }
 
 }  // namespace chorus::server

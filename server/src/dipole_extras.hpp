@@ -18,4 +18,14 @@ namespace chorus::server {
 void append_dipole_extras(std::string& extras, const models::dipole::DipolePrediction& prediction,
                           double alpha);
 
+// --born-charges: the two keys i-PI's driven dynamics (<driven_dynamics mode="eda-nve|eda-nvt">
+// with <bec mode="driver"/>) reads from every bead's extras, under the names it looks for:
+//   dipole  [3]        the committee-mean dipole, e·Bohr (the same numbers as chorus_dipole)
+//   BEC     3N × [3]   BEC[3j+β][α] = ∂μ_α/∂R_{jβ}, atom j's Born effective charge in e; i-PI
+//                      multiplies it by E (EDAforces: Z @ E) and checks Σ_j BEC[3j+β] = 0.
+// `derivative` is DipoleCommittee::derivatives(…).mean (3 × 3N, e·Å/Å = e, so the numbers need no
+// unit conversion). Same contract on `extras` as append_dipole_extras.
+void append_born_charges(std::string& extras, const models::dipole::DipolePrediction& prediction,
+                         const Eigen::MatrixXd& derivative);
+
 }  // namespace chorus::server

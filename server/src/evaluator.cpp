@@ -150,6 +150,11 @@ std::vector<protocol::ForceResult> Evaluator::evaluate(const protocol::Evaluatio
         }
         if (dipole && !answers[b].extras.empty()) {
             append_dipole_extras(answers[b].extras, *dipole, dipole_model->calibration_alpha());
+            if (settings_.born_charges) {
+                // Only the mean's Jacobian: i-PI's driven dynamics uses one BEC per bead.
+                append_born_charges(answers[b].extras, *dipole,
+                                    dipole_model->derivatives(*system_, false).mean);
+            }
         }
         if (recording) {
             record(request.replica_id, atoms, evaluation_time.count(), dipole ? &*dipole : nullptr);

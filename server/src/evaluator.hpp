@@ -39,6 +39,8 @@ struct EvaluationSettings {
     // --committee-log/--control, into the log's records and the live store; shared, must outlive
     // the sessions.
     const models::dipole::DipoleCommittee* dipole = nullptr;
+    // --born-charges (needs `dipole`): "dipole" and "BEC" for i-PI's driven dynamics in the extras.
+    bool born_charges = false;
     // --atomic-uncertainty: per-atom energy spreads in the extras (chorus_atomic_uncertainty).
     bool atomic_uncertainty = false;
     // chorus serve: the replaceable model (control request `reload`), taken afresh at the start of

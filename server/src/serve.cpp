@@ -67,6 +67,24 @@ void log_settings(const ServeSettings& settings, const engine::Model& model, con
         threads, settings.max_atoms);
 }
 
+// Refused rather than ignored: a driven-dynamics run without BEC in the extras stops in i-PI with
+// a KeyError far from its cause.
+void check_born_charges(const ServeSettings& settings) {
+    if (!settings.born_charges) {
+        return;
+    }
+    if (!settings.dipole_model_path) {
+        throw ConfigError(
+            "--born-charges needs --dipole-model: the Born effective charges are the derivatives of a dipole "
+            "model (chorus train --target dipole); give --dipole-model FILE or drop --born-charges");
+    }
+    if (settings.extras == ExtrasMode::none) {
+        throw ConfigError(
+            "--born-charges with --extras none: \"dipole\" and \"BEC\" travel in the extras; use --extras "
+            "energies (or full) or drop --born-charges");
+    }
+}
+
 }  // namespace
 
 void configure_logging(spdlog::level::level_enum level) {
@@ -80,6 +98,7 @@ void configure_logging(spdlog::level::level_enum level) {
 
 int run_serve(const ServeSettings& settings) {
     configure_logging(settings.log_level);
+    check_born_charges(settings);  // before the (slow) model load
     const auto model = with_baseline(models::load_model(settings.model_path), settings.baseline);
     // `reload` re-reads the path given at start, never one from the request.
     return run_serve(settings, *model, true, [&settings] {
@@ -89,11 +108,13 @@ int run_serve(const ServeSettings& settings) {
 
 int run_serve(const ServeSettings& settings, const engine::Model& model, bool handle_signals,
               ModelSlot::Loader reload_loader) {
+    check_born_charges(settings);
     EvaluationSettings evaluation;
     evaluation.periodicity = settings.periodicity;
     evaluation.species_pattern = resolve_species_pattern(settings.species_pattern, model.species());
     evaluation.extras = settings.extras;
     evaluation.atomic_uncertainty = settings.atomic_uncertainty;
+    evaluation.born_charges = settings.born_charges;
     std::shared_ptr<const models::dipole::DipoleCommittee> dipole;
     ModelSlot::DipoleLoader dipole_reload_loader;
     if (settings.dipole_model_path) {
@@ -108,6 +129,10 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
         }
         spdlog::info("dipole model: {} ({}); keys chorus_dipole* in the extras, e·Bohr",
                      *settings.dipole_model_path, dipole->description());
+        if (settings.born_charges) {
+            spdlog::info(
+                "born charges: keys dipole (e·Bohr) and BEC (e) in the extras, for i-PI's driven dynamics");
+        }
         if (settings.extras == ExtrasMode::none && !settings.committee_log_path &&
             !settings.control_address) {
             spdlog::warn(

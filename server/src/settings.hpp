@@ -36,6 +36,7 @@ struct ServeSettings {
     std::optional<std::string> capture_dir;         // --capture-dir: where `capture` writes
     std::optional<std::string> dipole_model_path;   // --dipole-model (dipole_extras.hpp)
     bool atomic_uncertainty = false;                // --atomic-uncertainty (extras.hpp)
+    bool born_charges = false;                      // --born-charges (dipole_extras.hpp)
 };
 
 // `chorus bench roundtrip`
