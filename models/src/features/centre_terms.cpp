@@ -280,6 +280,10 @@ int uniform_radial_count(const KernelShape& s) {
             pair_gradient_body<8>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
                                   radial_derivatives, out);
             return;
+        case 10:
+            pair_gradient_body<10>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
+                                   radial_derivatives, out);
+            return;
         case 12:
             pair_gradient_body<12>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
                                    radial_derivatives, out);
@@ -298,6 +302,10 @@ int uniform_radial_count(const KernelShape& s) {
         case 8:
             member_pair_gradient_body<8>(s, adjoints, adjoint_stride, members, x, y, z, distance, harmonics,
                                          harmonic_gradients, radial, radial_derivatives, out);
+            return;
+        case 10:
+            member_pair_gradient_body<10>(s, adjoints, adjoint_stride, members, x, y, z, distance, harmonics,
+                                          harmonic_gradients, radial, radial_derivatives, out);
             return;
         case 12:
             member_pair_gradient_body<12>(s, adjoints, adjoint_stride, members, x, y, z, distance, harmonics,
