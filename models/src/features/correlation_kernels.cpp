@@ -394,6 +394,41 @@ struct LinearShape {
     int nu2_l_max;
 };
 
+// G_l rows for three m at a time when K = Blocks·4 channels fit in registers (K = 16, 20, 24: two
+// species with n_max 8, 10, 12): 3·Blocks accumulators, so that each broadcast c_m[k2] feeds
+// Blocks multiply-adds and each row of S_l three (the two-m loop below is load-bound: one row load
+// per two multiply-adds). Every g entry sums over k2 in the same order as that loop, so the result
+// is bit-identical. Returns the first lm it did not do.
+template <std::size_t Blocks>
+[[gnu::always_inline]] inline std::size_t three_m_rows(const double* s, const double* c, double* g,
+                                                       std::size_t first, std::size_t last) {
+    constexpr std::size_t channels = Blocks * kLaneCount;
+    std::size_t lm = first;
+    for (; lm + 3 <= last; lm += 3) {
+        const double* const c0 = c + lm * channels;
+        Lanes g0[Blocks]{}, g1[Blocks]{}, g2[Blocks]{};
+        for (std::size_t k2 = 0; k2 < channels; ++k2) {
+            const double* const row = s + k2 * channels;
+            const double a0 = c0[k2];
+            const double a1 = c0[channels + k2];
+            const double a2 = c0[2 * channels + k2];
+            for (std::size_t b = 0; b < Blocks; ++b) {
+                const Lanes r = load_lanes(row + b * kLaneCount);
+                g0[b] += a0 * r;
+                g1[b] += a1 * r;
+                g2[b] += a2 * r;
+            }
+        }
+        double* const out = g + lm * channels;
+        for (std::size_t b = 0; b < Blocks; ++b) {
+            store_lanes(out + b * kLaneCount, g0[b]);
+            store_lanes(out + channels + b * kLaneCount, g1[b]);
+            store_lanes(out + 2 * channels + b * kLaneCount, g2[b]);
+        }
+    }
+    return lm;
+}
+
 // G_l = C_l S_l (rows m) for two m at a time and four channels k1 at a time, so that the partial
 // sums stay in registers; E = ½ Σ c·g. S_l is symmetric, so its rows are its columns.
 [[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] double power_spectrum_linear(
@@ -426,49 +461,18 @@ struct LinearShape {
             continue;
         }
         std::size_t lm = first;
-        if (channels == 4 * kLaneCount) {
-            // K = 16 (two species, n_pad = 8, the shipped models): three m and all sixteen k1 at
-            // once, twelve accumulators, so that each broadcast c_m[k2] feeds four multiply-adds and
-            // each row of S_l three. Every g entry sums over k2 in the same order as below.
-            for (; lm + 3 <= last; lm += 3) {
-                const double* const c0 = c + lm * channels;
-                Lanes g00{}, g01{}, g02{}, g03{}, g10{}, g11{}, g12{}, g13{}, g20{}, g21{}, g22{}, g23{};
-                for (std::size_t k2 = 0; k2 < channels; ++k2) {
-                    const double* const row = s + k2 * channels;
-                    const Lanes r0 = load_lanes(row);
-                    const Lanes r1 = load_lanes(row + kLaneCount);
-                    const Lanes r2 = load_lanes(row + 2 * kLaneCount);
-                    const Lanes r3 = load_lanes(row + 3 * kLaneCount);
-                    const double a0 = c0[k2];
-                    const double a1 = c0[channels + k2];
-                    const double a2 = c0[2 * channels + k2];
-                    g00 += a0 * r0;
-                    g01 += a0 * r1;
-                    g02 += a0 * r2;
-                    g03 += a0 * r3;
-                    g10 += a1 * r0;
-                    g11 += a1 * r1;
-                    g12 += a1 * r2;
-                    g13 += a1 * r3;
-                    g20 += a2 * r0;
-                    g21 += a2 * r1;
-                    g22 += a2 * r2;
-                    g23 += a2 * r3;
-                }
-                double* const out = g + lm * channels;
-                store_lanes(out, g00);
-                store_lanes(out + kLaneCount, g01);
-                store_lanes(out + 2 * kLaneCount, g02);
-                store_lanes(out + 3 * kLaneCount, g03);
-                store_lanes(out + channels, g10);
-                store_lanes(out + channels + kLaneCount, g11);
-                store_lanes(out + channels + 2 * kLaneCount, g12);
-                store_lanes(out + channels + 3 * kLaneCount, g13);
-                store_lanes(out + 2 * channels, g20);
-                store_lanes(out + 2 * channels + kLaneCount, g21);
-                store_lanes(out + 2 * channels + 2 * kLaneCount, g22);
-                store_lanes(out + 2 * channels + 3 * kLaneCount, g23);
-            }
+        switch (channels / kLaneCount) {
+            case 4:
+                lm = three_m_rows<4>(s, c, g, first, last);
+                break;
+            case 5:
+                lm = three_m_rows<5>(s, c, g, first, last);
+                break;
+            case 6:
+                lm = three_m_rows<6>(s, c, g, first, last);
+                break;
+            default:
+                break;
         }
         for (; lm < last; lm += 2) {
             const bool pair = lm + 1 < last;

@@ -592,11 +592,18 @@ struct SplineGrid {
     }
 }
 
-// rows[f·n + q] = buffer[q][f] for q < 4, f < count (count a multiple of 4): a 4 × 4 transpose
-// per four functions, in registers (__builtin_shufflevector: both g++ ≥ 12 and clang have it).
+// rows[f·n + q] = buffer[q][f] for q < 4, f < count: a 4 × 4 transpose per four functions, in
+// registers (__builtin_shufflevector: both g++ ≥ 12 and clang have it); the last count mod 4
+// functions (e.g. 10 radial × 5 angular = 50) are stored one by one.
 [[gnu::always_inline]] inline void transpose_into_rows(const double (*buffer)[kSplineChunk],
                                                        std::size_t count, std::size_t n, double* rows) {
-    for (std::size_t f = 0; f < count; f += kLaneCount) {
+    const std::size_t whole = count / kLaneCount * kLaneCount;
+    for (std::size_t f = whole; f < count; ++f) {
+        for (std::size_t q = 0; q < kLaneCount; ++q) {
+            rows[f * n + q] = buffer[q][f];
+        }
+    }
+    for (std::size_t f = 0; f < whole; f += kLaneCount) {
         const Lanes a = load_lanes(buffer[0] + f);
         const Lanes b = load_lanes(buffer[1] + f);
         const Lanes c = load_lanes(buffer[2] + f);
@@ -619,7 +626,7 @@ struct SplineGrid {
     const SplineGrid& grid, const double* distances, std::size_t n, double* values, double* derivatives) {
     const std::size_t count = grid.functions;
     std::size_t i = 0;
-    if (count <= kSplineChunk && count % kLaneCount == 0) {
+    if (count <= kSplineChunk) {
         alignas(32) double value_buffer[kLaneCount][kSplineChunk];
         alignas(32) double derivative_buffer[kLaneCount][kSplineChunk];
         for (; i + kLaneCount <= n; i += kLaneCount) {

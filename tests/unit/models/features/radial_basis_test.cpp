@@ -161,3 +161,32 @@ TEST_CASE("spline derivatives are the derivatives of the spline values") {
     spline.compute(7.0, values, derivatives);
     CHECK(*std::max_element(derivatives.begin(), derivatives.end()) == 0.0);
 }
+
+TEST_CASE("compute_components equals compute for every basis size and neighbour count") {
+    // The batched kernel transposes four distances at a time and stores a basis size that is not a
+    // multiple of four (10 × 5 = 50, 7 × 3 = 21) partly element by element; both must agree with
+    // the single-distance path, also for a leftover of 1–3 distances and for r ≥ r_c.
+    for (const int n_max : {8, 10, 7}) {
+        for (const int l_max : {2, 4, 6}) {
+            const LaplacianEigenstateBasis basis({.cutoff = 5.0, .max_angular = l_max, .max_radial = n_max});
+            const SplinedRadialBasis spline(basis, CosineCutoff(5.0, 0.5));
+            const std::size_t count = spline.size();
+            for (const std::size_t n : {std::size_t{1}, std::size_t{4}, std::size_t{7}, std::size_t{13}}) {
+                std::vector<double> r(n);
+                for (std::size_t i = 0; i < n; ++i) {
+                    r[i] = 0.3 + 0.41 * static_cast<double>(i);  // the last ones lie beyond r_c
+                }
+                std::vector<double> values(count * n), derivatives(count * n);
+                spline.compute_components(r, values, derivatives);
+                std::vector<double> value(count), derivative(count);
+                for (std::size_t i = 0; i < n; ++i) {
+                    spline.compute(r[i], value, derivative);
+                    for (std::size_t f = 0; f < count; ++f) {
+                        CHECK(values[f * n + i] == Approx(value[f]).margin(1e-14));
+                        CHECK(derivatives[f * n + i] == Approx(derivative[f]).margin(1e-13));
+                    }
+                }
+            }
+        }
+    }
+}
