@@ -145,15 +145,21 @@ std::vector<protocol::ForceResult> Evaluator::evaluate(const protocol::Evaluatio
         answers[b].extras = build_extras(result_, settings_.extras, context);
         const bool recording = settings_.committee_log != nullptr || settings_.live != nullptr;
         std::optional<models::dipole::DipolePrediction> dipole;
-        if (dipole_model != nullptr && (recording || !answers[b].extras.empty())) {
+        Eigen::MatrixXd born_charges;
+        const bool with_extras = !answers[b].extras.empty();
+        if (dipole_model != nullptr && with_extras && settings_.born_charges) {
+            // Only the mean's Jacobian: i-PI's driven dynamics uses one BEC per bead. The dipole
+            // comes from the same λ-SOAP blocks.
+            auto derivatives = dipole_model->derivatives(*system_, false);
+            dipole = std::move(derivatives.prediction);
+            born_charges = std::move(derivatives.mean);
+        } else if (dipole_model != nullptr && (recording || with_extras)) {
             dipole = dipole_model->predict(*system_);
         }
-        if (dipole && !answers[b].extras.empty()) {
+        if (dipole && with_extras) {
             append_dipole_extras(answers[b].extras, *dipole, dipole_model->calibration_alpha());
             if (settings_.born_charges) {
-                // Only the mean's Jacobian: i-PI's driven dynamics uses one BEC per bead.
-                append_born_charges(answers[b].extras, *dipole,
-                                    dipole_model->derivatives(*system_, false).mean);
+                append_born_charges(answers[b].extras, *dipole, born_charges);
             }
         }
         if (recording) {

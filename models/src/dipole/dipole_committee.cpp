@@ -28,10 +28,11 @@ features::FeatureSettings checked_settings(const features::FeatureSettings& sett
 
 }  // namespace
 
-void dipole_design(const features::FeatureCalculator& calculator, const engine::System& system,
-                   features::FeatureWorkspace& workspace, features::FeatureMatrix& blocks,
-                   Eigen::MatrixXd& design) {
-    calculator.compute_equivariant(system, workspace, 1, blocks);
+namespace {
+
+// The design of dipole_design from blocks already computed for `system`.
+void design_from_blocks(const features::FeatureCalculator& calculator, const engine::System& system,
+                        const features::FeatureMatrix& blocks, Eigen::MatrixXd& design) {
     const Eigen::Index features = blocks.cols();
     const auto& settings = calculator.settings();
     const auto species = static_cast<Eigen::Index>(settings.species.size());
@@ -45,6 +46,15 @@ void dipole_design(const features::FeatureCalculator& calculator, const engine::
                 static_cast<Eigen::Index>(3 * i) + cartesian_to_lambda1_row[static_cast<std::size_t>(d)]);
         }
     }
+}
+
+}  // namespace
+
+void dipole_design(const features::FeatureCalculator& calculator, const engine::System& system,
+                   features::FeatureWorkspace& workspace, features::FeatureMatrix& blocks,
+                   Eigen::MatrixXd& design) {
+    calculator.compute_equivariant(system, workspace, 1, blocks);
+    design_from_blocks(calculator, system, blocks, design);
 }
 
 struct DipoleCommittee::Scratch {
@@ -143,6 +153,9 @@ DipoleDerivatives DipoleCommittee::derivatives(const engine::System& system, boo
     std::unique_ptr<Scratch> scratch = acquire_scratch();
     try {
         calculator_.compute_equivariant(system, scratch->workspace, 1, scratch->blocks);
+        design_from_blocks(calculator_, system, scratch->blocks, scratch->design);
+        const DipolePrediction prediction =
+            summarise_members(scratch->design * stacked_weights_, parameters_.alpha);
         const Eigen::Index features = scratch->blocks.cols();
         const auto atoms = static_cast<Eigen::Index>(system.size());
         const auto members = static_cast<Eigen::Index>(committee_size());
@@ -178,6 +191,7 @@ DipoleDerivatives DipoleCommittee::derivatives(const engine::System& system, boo
         }
         release_scratch(std::move(scratch));
         DipoleDerivatives result;
+        result.prediction = prediction;
         if (!with_members) {
             result.mean = std::move(raw.front());
             return result;

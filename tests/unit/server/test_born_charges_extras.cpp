@@ -3,44 +3,22 @@
 // "dipole" is the same e·Bohr vector as chorus_dipole.
 #include <catch2/catch.hpp>
 
-#include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "../models/dipole/random_dipole_committee.hpp"
 #include "chorus/engine/system.hpp"
 #include "chorus/models/dipole/dipole_committee.hpp"
-#include "chorus/models/features/feature_settings.hpp"
 #include "dipole_extras.hpp"
 #include "extras.hpp"
 
 namespace dipole = chorus::models::dipole;
-namespace features = chorus::models::features;
 
 namespace {
 
-// Random weights: the test is about layout and identities, not about a physical dipole.
 dipole::DipoleCommittee random_dipole_committee() {
-    features::FeatureSettings s;
-    s.cutoff = 4.0;
-    s.cutoff_width = 1.0;
-    s.species = {1, 8};
-    s.lambda_soap = features::OrderTruncation{3, 2};
-    s.lambda_soap_lambdas = {1};
-    std::mt19937_64 engine(20261124);
-    std::normal_distribution<double> normal(0.0, 1.0);
-    const auto q = static_cast<Eigen::Index>(features::equivariant_feature_names(s, 1).size());
-    dipole::DipoleCommitteeParameters p;
-    p.features = s;
-    for (int k = 0; k < 3; ++k) {
-        Eigen::MatrixXd w(2, q);
-        for (Eigen::Index i = 0; i < w.size(); ++i) {
-            w.data()[i] = normal(engine);
-        }
-        p.weights.push_back(w);
-    }
-    p.alpha = 1.3;
-    return dipole::DipoleCommittee(p);
+    return dipole::DipoleCommittee(chorus::test::random_dipole_parameters(3, 20261124, 1.3));
 }
 
 // Two water molecules, not periodic (cell all zeros, as ASE sends molecules).

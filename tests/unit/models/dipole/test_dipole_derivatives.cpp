@@ -10,6 +10,7 @@
 #include "../linear_committee_support.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/dipole/dipole_committee.hpp"
+#include "random_dipole_committee.hpp"
 
 using chorus::engine::System;
 using namespace chorus::models::dipole;
@@ -18,26 +19,7 @@ namespace features = chorus::models::features;
 namespace {
 
 DipoleCommitteeParameters random_dipole_model(std::size_t members, std::uint64_t seed) {
-    features::FeatureSettings s;
-    s.cutoff = 4.0;
-    s.cutoff_width = 1.0;
-    s.species = {1, 8};
-    s.lambda_soap = features::OrderTruncation{3, 2};
-    s.lambda_soap_lambdas = {1};
-    std::mt19937_64 engine(seed);
-    std::normal_distribution<double> normal(0.0, 1.0);
-    const auto q = static_cast<Eigen::Index>(features::equivariant_feature_names(s, 1).size());
-    DipoleCommitteeParameters p;
-    p.features = s;
-    for (std::size_t k = 0; k < members; ++k) {
-        Eigen::MatrixXd w(2, q);
-        for (Eigen::Index i = 0; i < w.size(); ++i) {
-            w.data()[i] = normal(engine);
-        }
-        p.weights.push_back(w);
-    }
-    p.alpha = 1.7;
-    return p;
+    return chorus::test::random_dipole_parameters(members, seed, 1.7);
 }
 
 System water(bool periodic, std::uint64_t seed) {
@@ -106,6 +88,14 @@ TEST_CASE("dipole derivatives match finite differences of predict()", "[dipole][
         const DipoleDerivatives mean_only = committee.derivatives(system);
         CHECK(mean_only.members.empty());
         CHECK(relative(mean_only.mean, exact.mean) < 1e-12);
+        // The dipole that comes with the derivatives is predict()'s, members and spread included.
+        const DipolePrediction predicted = committee.predict(system);
+        for (const DipoleDerivatives* d : {&exact, &mean_only}) {
+            CHECK(relative(d->prediction.mean, predicted.mean) < 1e-14);
+            CHECK(relative(d->prediction.members, predicted.members) < 1e-14);
+            CHECK(relative(d->prediction.sigma, predicted.sigma) < 1e-14);
+            CHECK(d->prediction.norm_sigma == Approx(predicted.norm_sigma).epsilon(1e-14));
+        }
     }
 }
 

@@ -82,6 +82,7 @@ struct DipolePrediction {
 struct DipoleDerivatives {
     Eigen::MatrixXd mean;                  // 3 × 3N: of the committee mean
     std::vector<Eigen::MatrixXd> members;  // M of 3 × 3N (calibrated) when asked for, else empty
+    DipolePrediction prediction;           // μ itself, equal to predict(): the blocks are at hand
 };
 
 class DipoleCommittee {
@@ -107,7 +108,9 @@ public:
     DipolePrediction predict_uncalibrated(const engine::System& system) const;
     // ∂μ/∂r (DipoleDerivatives) by the adjoint of the λ = 1 blocks: one pass over the pairs for the
     // three components of the mean, or of every member with `with_members` (then the mean is their
-    // average). Thread safe; throws InputError as predict().
+    // average). Also returns predict()'s result from the same blocks, so a caller that needs both
+    // (serve --born-charges) computes the λ-SOAP blocks once. Thread safe; throws InputError as
+    // predict().
     DipoleDerivatives derivatives(const engine::System& system, bool with_members = false) const;
 
 private:
