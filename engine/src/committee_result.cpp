@@ -52,13 +52,17 @@ void CommitteeResult::set_mean_from_members() {
     }
 }
 
-double CommitteeResult::energy_spread() const {
-    const Eigen::Index members = member_energies.size();
-    if (members < 2) {
+double member_spread(std::span<const double> members) {
+    if (members.size() < 2) {
         return 0.0;
     }
-    const double mean = member_energies.mean();
-    return std::sqrt((member_energies.array() - mean).square().sum() / static_cast<double>(members - 1));
+    const Eigen::Map<const Eigen::ArrayXd> values(members.data(), static_cast<Eigen::Index>(members.size()));
+    const double mean = values.mean();
+    return std::sqrt((values - mean).square().sum() / static_cast<double>(members.size() - 1));
+}
+
+double CommitteeResult::energy_spread() const {
+    return member_spread({member_energies.data(), static_cast<std::size_t>(member_energies.size())});
 }
 
 Eigen::VectorXd CommitteeResult::atomic_energy_spread() const {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "chorus/engine/committee_result.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/sha256.hpp"
 
@@ -35,22 +36,6 @@ std::string without_spaces(std::string text) {
         }
     }
     return text;
-}
-
-double spread_ddof1(const std::vector<double>& values) {
-    if (values.size() < 2) {
-        return 0.0;
-    }
-    double mean = 0.0;
-    for (const double v : values) {
-        mean += v;
-    }
-    mean /= static_cast<double>(values.size());
-    double sum = 0.0;
-    for (const double v : values) {
-        sum += (v - mean) * (v - mean);
-    }
-    return std::sqrt(sum / static_cast<double>(values.size() - 1));
 }
 
 // The file may end inside a line when a previous run was killed mid-write: the new header must
@@ -115,7 +100,7 @@ std::string format_committee_log_record(const CommitteeLogRecord& record, std::u
     for (const double energy : record.member_energies) {
         fmt::format_to(out, " {}", energy);
     }
-    fmt::format_to(out, " {} {}", spread_ddof1(record.member_energies), record.max_atomic_sigma);
+    fmt::format_to(out, " {} {}", engine::member_spread(record.member_energies), record.max_atomic_sigma);
     for (const double component : record.dipoles) {
         fmt::format_to(out, " {}", component);
     }

@@ -2,6 +2,7 @@
 // What a committee of M models predicts for one structure: the mean (what drives the dynamics)
 // and each member, with the spread as the uncertainty. Units: eV, eV/Å, eV.
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include <Eigen/Core>
@@ -16,6 +17,10 @@ struct ComputeRequest {
     bool member_virials = false;   // per-member virials
     bool atomic_energies = false;  // per-atom energies of every member (committee logs); costs N × M memory
 };
+
+// Standard deviation of committee members' values with ddof 1 (science.md §5: σ² = Σ (y_k − ȳ)²/(M − 1));
+// 0 when M < 2. The one definition every report of a member spread uses.
+double member_spread(std::span<const double> members);
 
 struct CommitteeResult {
     // Mean over members. The virial is W = −∂E/∂ε = Σ_pairs r_ij ⊗ f_ij (i-PI's convention;
