@@ -26,10 +26,7 @@ using detail::PairTerms;
 struct detail::FeatureTables {
     explicit FeatureTables(const FeatureSettings& s)
         : layout(s),
-          basis(make_radial_functions(
-              {.type = s.radial_basis,
-               .eigenstates = {.cutoff = s.cutoff, .max_angular = layout.l_max, .max_radial = layout.n_pad},
-               .smearing = s.smearing})),
+          basis(make_radial_functions(radial_basis_settings(s))),
           cutoff(s.cutoff, s.cutoff_width),
           radial(*basis, cutoff, s.spline_accuracy),
           harmonics(layout.l_max),

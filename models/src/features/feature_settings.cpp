@@ -94,6 +94,105 @@ std::string symbol(const FeatureSettings& settings, int channel) {
 
 json truncation_json(const OrderTruncation& t) { return {{"n_max", t.n_max}, {"l_max", t.l_max}}; }
 
+// "pca", {"fit": "pca", "primitive_n_max": N} or the matrices themselves.
+void read_contraction(const json& value, FeatureSettings& settings) {
+    const std::string key = "radial_basis.contraction";
+    if (value.is_string()) {
+        if (value != "pca") {
+            fail(key, "= " + value.dump() + " is not a known fit; use \"pca\" or give the matrices");
+        }
+        settings.contraction_fit = true;
+        if (settings.primitive_n_max == 0) {
+            fail("radial_basis.primitive_n_max", "is missing; give the size of the primitive basis, e.g. 18");
+        }
+        return;
+    }
+    if (value.is_object()) {
+        check_keys(value, key, {"fit", "primitive_n_max"});
+        if (!value.contains("fit") || value.at("fit") != "pca") {
+            fail(key + ".fit", "must be \"pca\"");
+        }
+        if (!value.contains("primitive_n_max")) {
+            fail(key + ".primitive_n_max", "is missing; give the size of the primitive basis, e.g. 18");
+        }
+        const int n = integer(value.at("primitive_n_max"), key + ".primitive_n_max");
+        if (settings.primitive_n_max != 0 && settings.primitive_n_max != n) {
+            fail(key + ".primitive_n_max", "= " + std::to_string(n) +
+                                               " contradicts radial_basis.primitive_n_max = " +
+                                               std::to_string(settings.primitive_n_max) + "; give it once");
+        }
+        settings.primitive_n_max = n;
+        settings.contraction_fit = true;
+        return;
+    }
+    if (!value.is_array()) {
+        fail(key,
+             "must be \"pca\", {\"fit\": \"pca\", \"primitive_n_max\": N} or an array of matrices, found " +
+                 value.dump().substr(0, 80));
+    }
+    if (settings.primitive_n_max == 0) {
+        fail("radial_basis.primitive_n_max",
+             "is missing; the contraction matrices need the primitive basis size");
+    }
+    for (std::size_t l = 0; l < value.size(); ++l) {
+        const std::string element = key + "[" + std::to_string(l) + "]";
+        if (!value[l].is_array()) {
+            fail(element, "must be an array of numbers (the row-major matrix of this l)");
+        }
+        std::vector<double> matrix;
+        matrix.reserve(value[l].size());
+        for (const auto& entry : value[l]) {
+            if (!entry.is_number()) {
+                fail(element, "holds " + entry.dump() + "; every entry must be a finite number");
+            }
+            matrix.push_back(entry.get<double>());
+        }
+        settings.contraction.push_back(std::move(matrix));
+    }
+}
+
+void validate_contraction(const FeatureSettings& s) {
+    const bool asked = s.primitive_n_max != 0 || !s.contraction.empty() || s.contraction_fit;
+    if (!asked) {
+        return;
+    }
+    const int n_max = s.density_n_max();
+    if (s.primitive_n_max < n_max || s.primitive_n_max > largest_n_max) {
+        fail("radial_basis.primitive_n_max",
+             "= " + std::to_string(s.primitive_n_max) + " must be in [n_max = " + std::to_string(n_max) +
+                 ", " + std::to_string(largest_n_max) + "] for a contracted basis; typical values are 16–20");
+    }
+    if (s.contraction_fit) {
+        if (!s.contraction.empty()) {
+            fail("radial_basis.contraction", "is both given as matrices and asked to be fitted; keep one");
+        }
+        return;
+    }
+    const auto orders = static_cast<std::size_t>(s.density_l_max() + 1);
+    if (s.contraction.size() != orders) {
+        fail("radial_basis.contraction",
+             "has " + std::to_string(s.contraction.size()) + " matrices; give one per l = 0 … " +
+                 std::to_string(orders - 1) +
+                 " (the largest l_max), or \"pca\" to have `chorus train` fit them");
+    }
+    const auto entries = static_cast<std::size_t>(s.primitive_n_max) * static_cast<std::size_t>(n_max);
+    for (std::size_t l = 0; l < orders; ++l) {
+        const std::string key = "radial_basis.contraction[" + std::to_string(l) + "]";
+        if (s.contraction[l].size() != entries) {
+            fail(key,
+                 "has " + std::to_string(s.contraction[l].size()) +
+                     " entries; it must be primitive_n_max × n_max = " + std::to_string(s.primitive_n_max) +
+                     " × " + std::to_string(n_max) + " = " + std::to_string(entries) + ", row-major");
+        }
+        for (std::size_t k = 0; k < entries; ++k) {
+            if (!std::isfinite(s.contraction[l][k])) {
+                fail(key, "entry " + std::to_string(k) + " is " + text(s.contraction[l][k]) +
+                              "; every entry must be finite");
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void FeatureSettings::validate() const {
@@ -117,6 +216,18 @@ void FeatureSettings::validate() const {
                                           " Å is only used by the smeared radial bases (\"type\": "
                                           "\"smeared-laplacian-eigenstate\" or \"smeared-gto\")");
     }
+    if (radial_scaling) {
+        const auto positive = [](double x, const char* key, const char* example) {
+            if (!(x > 0.0) || !std::isfinite(x)) {
+                fail(std::string("radial_basis.radial_scaling.") + key,
+                     "= " + text(x) + " must be positive and finite, e.g. " + example);
+            }
+        };
+        positive(radial_scaling->r0, "r0", "2.5 (Å)");
+        positive(radial_scaling->exponent, "exponent", "4");
+        positive(radial_scaling->prefactor, "prefactor", "1");
+    }
+    validate_contraction(*this);
     if (species.empty()) {
         fail("species", "is empty; list the atomic numbers the model handles, e.g. [1, 8]");
     }
@@ -197,6 +308,17 @@ int FeatureSettings::channel(int atomic_number) const {
     return found == species.end() ? -1 : static_cast<int>(found - species.begin());
 }
 
+RadialBasisSettings radial_basis_settings(const FeatureSettings& s) {
+    return {.type = s.radial_basis,
+            .eigenstates = {.cutoff = s.cutoff,
+                            .max_angular = s.density_l_max(),
+                            .max_radial = s.density_n_max()},
+            .smearing = s.smearing,
+            .scaling = s.radial_scaling,
+            .primitive_n_max = s.primitive_n_max,
+            .contraction = s.contraction};
+}
+
 nlohmann::json to_json(const FeatureSettings& settings) {
     json out = {
         {"cutoff", settings.cutoff},
@@ -209,6 +331,16 @@ nlohmann::json to_json(const FeatureSettings& settings) {
                                           ? "smeared-gto"
                                           : "smeared-laplacian-eigenstate";
         out["radial_basis"]["smearing"] = settings.smearing;
+    }
+    if (settings.radial_scaling) {
+        out["radial_basis"]["radial_scaling"] = {{"r0", settings.radial_scaling->r0},
+                                                 {"exponent", settings.radial_scaling->exponent},
+                                                 {"prefactor", settings.radial_scaling->prefactor}};
+    }
+    if (settings.primitive_n_max != 0) {
+        out["radial_basis"]["primitive_n_max"] = settings.primitive_n_max;
+        out["radial_basis"]["contraction"] =
+            settings.contraction_fit ? json("pca") : json(settings.contraction);
     }
     if (settings.nu1_n_max) {
         out["nu1"] = {{"n_max", *settings.nu1_n_max}};
@@ -253,7 +385,35 @@ FeatureSettings feature_settings_from_json(const nlohmann::json& input) {
     }
     if (input.contains("radial_basis")) {
         const auto& r = input.at("radial_basis");
-        check_keys(r, "radial_basis", {"type", "spline_accuracy", "smearing"});
+        check_keys(
+            r, "radial_basis",
+            {"type", "spline_accuracy", "smearing", "radial_scaling", "primitive_n_max", "contraction"});
+        if (r.contains("radial_scaling")) {
+            const auto& u = r.at("radial_scaling");
+            check_keys(u, "radial_basis.radial_scaling", {"r0", "exponent", "prefactor"});
+            for (const char* key : {"r0", "exponent"}) {
+                if (!u.contains(key)) {
+                    fail(std::string("radial_basis.radial_scaling.") + key,
+                         "is missing; give r0 (Å) and exponent, e.g. {\"r0\": 2.5, \"exponent\": 4}");
+                }
+            }
+            RadialScaling scaling;
+            scaling.r0 = number(u, "r0", "radial_basis.radial_scaling.");
+            scaling.exponent = number(u, "exponent", "radial_basis.radial_scaling.");
+            if (u.contains("prefactor")) {
+                scaling.prefactor = number(u, "prefactor", "radial_basis.radial_scaling.");
+            }
+            settings.radial_scaling = scaling;
+        }
+        if (r.contains("primitive_n_max")) {
+            settings.primitive_n_max = integer(r.at("primitive_n_max"), "radial_basis.primitive_n_max");
+        }
+        if (r.contains("contraction")) {
+            read_contraction(r.at("contraction"), settings);
+        } else if (settings.primitive_n_max != 0) {
+            fail("radial_basis.contraction",
+                 "is missing although primitive_n_max is given; give the matrices or \"pca\"");
+        }
         if (r.contains("type")) {
             if (r.at("type") == "smeared-laplacian-eigenstate" || r.at("type") == "smeared-gto") {
                 settings.radial_basis = r.at("type") == "smeared-gto"

@@ -419,18 +419,154 @@ void GaussianSmearedBasis::evaluate(double r, std::span<double> values, std::spa
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+double RadialScaling::value(double r) const {
+    const double x = std::abs(r) / r0;
+    return prefactor / (prefactor + std::pow(x, exponent));
+}
+
+double RadialScaling::derivative(double r) const {
+    const double x = std::abs(r) / r0;
+    if (x == 0.0) {
+        // The one-sided slope at 0 vanishes for m > 1 (u is even there); for m ≤ 1 u has a kink
+        // that no smooth table represents, so 0 is as good as any value.
+        return 0.0;
+    }
+    const double power = std::pow(x, exponent);
+    const double denominator = prefactor + power;
+    const double slope = -prefactor * exponent * power / (x * r0 * denominator * denominator);
+    return r < 0.0 ? -slope : slope;
+}
+
+ScaledRadialFunctions::ScaledRadialFunctions(std::unique_ptr<RadialFunctions> primitive,
+                                             const RadialScaling& scaling)
+    : primitive_(std::move(primitive)), scaling_(scaling) {
+    const auto check = [](double x, const char* key, const char* example) {
+        if (!(x > 0.0) || !std::isfinite(x)) {
+            throw ConfigError(std::string("radial basis: `radial_basis.radial_scaling.") + key +
+                              "` = " + to_text(x) + " must be positive and finite, e.g. " + example);
+        }
+    };
+    check(scaling.r0, "r0", "2.5 (Å)");
+    check(scaling.exponent, "exponent", "4");
+    check(scaling.prefactor, "prefactor", "1");
+}
+
+void ScaledRadialFunctions::evaluate(double r, std::span<double> values,
+                                     std::span<double> derivatives) const {
+    primitive_->evaluate(r, values, derivatives);
+    const double u = scaling_.value(r);
+    const double du = scaling_.derivative(r);
+    std::size_t f = 0;
+    for (int l = 0; l <= max_angular(); ++l) {
+        for (int n = 0; n < n_max(l); ++n, ++f) {
+            derivatives[f] = u * derivatives[f] + du * values[f];
+            values[f] *= u;
+        }
+    }
+}
+
+ContractedRadialFunctions::ContractedRadialFunctions(std::unique_ptr<RadialFunctions> primitive,
+                                                     std::vector<std::vector<double>> matrices)
+    : primitive_(std::move(primitive)), matrices_(std::move(matrices)) {
+    const int orders = primitive_->max_angular() + 1;
+    if (static_cast<int>(matrices_.size()) != orders) {
+        throw ConfigError("radial basis: `radial_basis.contraction` has " + std::to_string(matrices_.size()) +
+                          " matrices but the density needs one per l = 0 … " + std::to_string(orders - 1) +
+                          "; refit the contraction for these settings");
+    }
+    for (int l = 0; l < orders; ++l) {
+        const auto& matrix = matrices_[static_cast<std::size_t>(l)];
+        const auto rows = static_cast<std::size_t>(primitive_->n_max(l));
+        const std::string key = "`radial_basis.contraction[" + std::to_string(l) + "]`";
+        if (rows == 0 || matrix.empty() || matrix.size() % rows != 0) {
+            throw ConfigError("radial basis: " + key + " has " + std::to_string(matrix.size()) +
+                              " entries, not a multiple of the " + std::to_string(rows) +
+                              " primitive functions (primitive_n_max); it must be row-major "
+                              "primitive_n_max × n_max");
+        }
+        const int columns = static_cast<int>(matrix.size() / rows);
+        if (l == 0) {
+            n_max_ = columns;
+        } else if (columns != n_max_) {
+            throw ConfigError("radial basis: " + key + " has " + std::to_string(columns) +
+                              " columns but contraction[0] has " + std::to_string(n_max_) +
+                              "; every l must map to the same n_max");
+        }
+        for (std::size_t k = 0; k < matrix.size(); ++k) {
+            if (!std::isfinite(matrix[k])) {
+                throw ConfigError("radial basis: " + key + " entry " + std::to_string(k) + " is " +
+                                  to_text(matrix[k]) + "; every entry must be finite");
+            }
+        }
+        primitive_size_ += rows;
+    }
+}
+
+void ContractedRadialFunctions::evaluate(double r, std::span<double> values,
+                                         std::span<double> derivatives) const {
+    std::vector<double> value(primitive_size_), slope(primitive_size_);
+    primitive_->evaluate(r, value, slope);
+    std::size_t first = 0;  // this l's block in the primitive flat order
+    std::size_t out = 0;
+    for (int l = 0; l <= max_angular(); ++l) {
+        const auto& matrix = matrices_[static_cast<std::size_t>(l)];
+        const auto rows = static_cast<std::size_t>(primitive_->n_max(l));
+        const auto columns = static_cast<std::size_t>(n_max_);
+        for (std::size_t q = 0; q < columns; ++q, ++out) {
+            double v = 0.0;
+            double d = 0.0;
+            for (std::size_t n = 0; n < rows; ++n) {
+                v += matrix[n * columns + q] * value[first + n];
+                d += matrix[n * columns + q] * slope[first + n];
+            }
+            values[out] = v;
+            derivatives[out] = d;
+        }
+        first += rows;
+    }
+}
+
 std::unique_ptr<RadialFunctions> make_radial_functions(const RadialBasisSettings& settings) {
+    const bool contracted = settings.primitive_n_max > 0;
+    if (contracted && settings.contraction.empty()) {
+        throw ConfigError(
+            "radial basis: `radial_basis.contraction` is still to be fitted (\"pca\"); only `chorus train` "
+            "can fit it (from the training frames): train the model first and use its settings");
+    }
+    LaplacianEigenstateSettings primitive_settings = settings.eigenstates;
+    if (contracted) {
+        primitive_settings.max_radial = settings.primitive_n_max;
+    }
+    std::unique_ptr<RadialFunctions> functions;
     switch (settings.type) {
         case RadialBasisType::laplacian_eigenstate:
-            return std::make_unique<LaplacianEigenstateBasis>(settings.eigenstates);
+            functions = std::make_unique<LaplacianEigenstateBasis>(primitive_settings);
+            break;
         case RadialBasisType::smeared_laplacian_eigenstate:
-            return std::make_unique<GaussianSmearedBasis>(
-                std::make_unique<LaplacianEigenstateBasis>(settings.eigenstates), settings.smearing);
+            functions = std::make_unique<GaussianSmearedBasis>(
+                std::make_unique<LaplacianEigenstateBasis>(primitive_settings), settings.smearing);
+            break;
         case RadialBasisType::smeared_gto:
-            return std::make_unique<GaussianSmearedBasis>(
-                std::make_unique<GaussianTypeOrbitalBasis>(settings.eigenstates), settings.smearing);
+            functions = std::make_unique<GaussianSmearedBasis>(
+                std::make_unique<GaussianTypeOrbitalBasis>(primitive_settings), settings.smearing);
+            break;
+        default:
+            throw ConfigError("radial basis: unknown basis type");
     }
-    throw ConfigError("radial basis: unknown basis type");
+    if (contracted) {
+        functions = std::make_unique<ContractedRadialFunctions>(std::move(functions), settings.contraction);
+        if (functions->n_max(0) != settings.eigenstates.max_radial) {
+            throw ConfigError("radial basis: `radial_basis.contraction` maps to " +
+                              std::to_string(functions->n_max(0)) + " functions but the features need " +
+                              std::to_string(settings.eigenstates.max_radial) +
+                              " (the largest n_max); refit the contraction for these settings");
+        }
+    }
+    if (settings.scaling) {
+        functions = std::make_unique<ScaledRadialFunctions>(std::move(functions), *settings.scaling);
+    }
+    return functions;
 }
 
 // ---------------------------------------------------------------------------------------------

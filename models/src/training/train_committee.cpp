@@ -7,6 +7,7 @@
 
 #include "chorus/error.hpp"
 #include "chorus/models/features/feature_calculator.hpp"
+#include "chorus/models/training/radial_contraction.hpp"
 #include "labelled_frame_helpers.hpp"
 
 namespace chorus::models::training {
@@ -163,6 +164,27 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
     if (feature_settings.species.empty()) {
         feature_settings.species = species_in(frames);
     }
+    if (feature_settings.contraction_fit) {
+        // On the training frames only, so validation and test frames stay unseen (radial_contraction.hpp).
+        const auto fit_start = Clock::now();
+        std::vector<const engine::System*> systems;
+        for (const std::size_t i : split.train) {
+            systems.push_back(&frames[i].frame.system);
+        }
+        RadialContractionFit fit;
+        feature_settings = fit_radial_contraction(feature_settings, systems, &fit);
+        std::ostringstream line;
+        line.precision(6);
+        line << "radial contraction: PCA of " << feature_settings.primitive_n_max
+             << " primitive functions to " << feature_settings.density_n_max() << " on " << systems.size()
+             << " training structures, retained variance per l:";
+        for (std::size_t l = 0; l < fit.retained_variance.size(); ++l) {
+            line << (l == 0 ? " " : ", ") << "l=" << l << " " << fit.retained_variance[l];
+        }
+        line.precision(3);
+        line << " (" << seconds_since(fit_start) << " s)";
+        say(line.str());
+    }
     const features::FeatureCalculator calculator(feature_settings);
     const auto species = static_cast<Eigen::Index>(calculator.species());
     const auto features = static_cast<Eigen::Index>(calculator.size());
@@ -214,6 +236,12 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
              << report.selection.validation_loss << ")"
              << (report.selection.at_grid_edge ? " AT GRID EDGE" : "");
         say(line.str());
+        if (report.selection.validation_loss == 0.0 && validation.target_norm() > 0.0) {
+            // The loss comes from the normal equations (xᵀGx − 2xᵀb + bᵀb), whose terms cancel; at
+            // a λ small enough for the weights to explode, rounding swamps it and it clamps to 0.
+            say("WARNING: the validation loss at this lambda is 0, which is rounding, not a perfect fit: "
+                "raise regulariser.smallest (1e-16 is safe for the water models) and train again");
+        }
     }
     const CommitteeWeights committee = solve_committee(training, layout, report.selection.lambda);
     report.solve_seconds = seconds_since(solve_start);

@@ -57,6 +57,33 @@ TEST_CASE("all orders together: adjoint forces and virial match finite differenc
     check_forces_and_virial(all_orders(), random_periodic(6, 9), 17);
 }
 
+TEST_CASE("radially scaled and contracted bases: adjoint forces and virial match finite differences",
+          "[features][gradients][radial]") {
+    auto scaled = all_orders();
+    scaled.radial_basis = chorus::models::features::RadialBasisType::smeared_gto;
+    scaled.smearing = 0.3;
+    scaled.radial_scaling = chorus::models::features::RadialScaling{.r0 = 2.0, .exponent = 4.0};
+    SECTION("scaling, cluster") { check_forces_and_virial(scaled, random_cluster(14, 18), 19); }
+    SECTION("scaling, small periodic cell") { check_forces_and_virial(scaled, random_periodic(7, 20), 21); }
+    // Contraction of 6 smeared eigenstates to the 4 the orders use, a fixed non-orthogonal mix.
+    auto contracted = all_orders();
+    contracted.radial_basis = chorus::models::features::RadialBasisType::smeared_laplacian_eigenstate;
+    contracted.smearing = 0.3;
+    contracted.primitive_n_max = 6;
+    for (int l = 0; l <= contracted.density_l_max(); ++l) {
+        std::vector<double> matrix;
+        for (int n = 0; n < 6; ++n) {
+            for (int q = 0; q < contracted.density_n_max(); ++q) {
+                matrix.push_back(std::sin(1.0 + n + 2.3 * q + 0.7 * l));
+            }
+        }
+        contracted.contraction.push_back(matrix);
+    }
+    SECTION("contraction, small periodic cell") {
+        check_forces_and_virial(contracted, random_periodic(7, 22), 23);
+    }
+}
+
 TEST_CASE("backward() with ∂E/∂X = w agrees with the fused linear path", "[features][gradients]") {
     for (const auto& settings : {only_nu2(), all_orders()}) {
         const FeatureCalculator calculator(settings);

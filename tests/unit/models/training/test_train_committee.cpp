@@ -13,6 +13,7 @@
 #include "../linear_committee_support.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/training/train_committee.hpp"
+#include "synthetic_frames.hpp"
 
 using Catch::Matchers::Contains;
 using chorus::engine::CommitteeResult;
@@ -20,26 +21,6 @@ using chorus::models::LinearCommittee;
 using namespace chorus::models::training;
 
 namespace {
-
-// Frames labelled by a single linear model (member 0 of a random committee): energy, forces and
-// virial, in two `source` groups.
-std::vector<LabelledFrame> synthetic_frames(std::size_t count, std::uint64_t seed) {
-    auto truth_parameters = chorus::test::random_committee(1, seed);
-    const LinearCommittee truth(truth_parameters);
-    std::mt19937_64 engine(seed + 1);
-    std::vector<LabelledFrame> frames;
-    for (std::size_t i = 0; i < count; ++i) {
-        chorus::models::Frame frame{chorus::test::random_water(2, engine), {}, {}, {}, {}, {}, 0};
-        CommitteeResult result;
-        truth.evaluate(frame.system, {}, result);
-        frame.energy = result.energy;
-        frame.forces = result.forces;
-        frame.virial = result.virial;
-        frame.info["source"] = i % 3 == 0 ? "hot" : "cold";
-        frames.push_back({std::move(frame), 0, i});
-    }
-    return frames;
-}
 
 TrainSettings small_settings() {
     TrainSettings settings = default_train_settings();
@@ -53,7 +34,7 @@ TrainSettings small_settings() {
 }  // namespace
 
 TEST_CASE("training recovers a linear model of its own features to machine precision", "[training][train]") {
-    const auto frames = synthetic_frames(24, 17);
+    const auto frames = chorus::test::synthetic_frames(24, 17);
     const TrainSettings settings = small_settings();
     const DataSplit split = split_frames(frames, settings.split, settings.seed);
     const TrainingResult result = train_linear_committee(frames, split, settings);
@@ -90,7 +71,7 @@ TEST_CASE("training recovers a linear model of its own features to machine preci
 
 TEST_CASE("training with noise: committee members differ and alpha calibrates their spread",
           "[training][train]") {
-    auto frames = synthetic_frames(30, 5);
+    auto frames = chorus::test::synthetic_frames(30, 5);
     std::mt19937_64 engine(99);
     std::normal_distribution<double> noise(0.0, 0.02);
     for (auto& labelled : frames) {
@@ -119,7 +100,7 @@ TEST_CASE("training is deterministic for a seed (bit for bit with one thread)", 
     // The feature kernels' per-thread accumulators make rounding depend on scheduling; one thread
     // is the documented way to reproduce a model byte for byte.
     const tbb::global_control one_thread(tbb::global_control::max_allowed_parallelism, 1);
-    const auto frames = synthetic_frames(15, 2);
+    const auto frames = chorus::test::synthetic_frames(15, 2);
     const TrainSettings settings = small_settings();
     const DataSplit split = split_frames(frames, settings.split, settings.seed);
     const TrainingResult first = train_linear_committee(frames, split, settings);
@@ -131,7 +112,7 @@ TEST_CASE("training is deterministic for a seed (bit for bit with one thread)", 
 
 TEST_CASE("the split draws test then validation frames within each group, reproducibly",
           "[training][split]") {
-    const auto frames = synthetic_frames(40, 1);  // groups: 14 "hot", 26 "cold"
+    const auto frames = chorus::test::synthetic_frames(40, 1);  // groups: 14 "hot", 26 "cold"
     const SplitSettings settings{.test_fraction = 0.2, .validation_fraction = 0.25, .group_key = "source"};
     const DataSplit split = split_frames(frames, settings, 7);
     CHECK(split.test.size() == 3 + 5);        // round(0.2·14) + round(0.2·26)

@@ -9,7 +9,17 @@
 //     "cutoff_function": {"type": "cosine", "width": 0.5},   switch over [r_c − width, r_c]
 //     "radial_basis": {"type": "laplacian-eigenstate", "spline_accuracy": 1e-8},
 //                     or {"type": "smeared-laplacian-eigenstate" | "smeared-gto", "smearing": 0.4}
-//                     (Gaussian density of width σ in Å; radial_basis.hpp)
+//                     (Gaussian density of width σ in Å; radial_basis.hpp). Optional inside it:
+//                     "radial_scaling": {"r0": 2.5, "exponent": 4, "prefactor": 1}
+//                        each neighbour weighted u(r) = c/(c + (r/r0)^m) (c = prefactor, default 1);
+//                     "primitive_n_max": 18, "contraction": [[…], …]
+//                        a contracted ("optimal") basis: contraction[l] (l = 0 … largest l_max) is the
+//                        row-major primitive_n_max × n_max matrix U_l (n_max the largest n_max of the
+//                        orders) giving R'_ql = Σ_n U_l[n, q] R_nl of a primitive basis of the given type
+//                        with primitive_n_max functions per l (radial_basis.hpp). In a training
+//                        configuration, "contraction": "pca" (with "primitive_n_max") or
+//                        {"fit": "pca", "primitive_n_max": 18} asks `chorus train` to fit the U_l on the
+//                        training frames (radial_contraction.hpp); such settings cannot be evaluated.
 //     "species": [1, 8],                  atomic numbers; channel a is the position in this list
 //     "nu1": {"n_max": 8},                c^a_{n00}
 //     "nu2": {"n_max": 8, "l_max": 6, "species_pairs": [[1, 1], [1, 8], [8, 8]]},
@@ -59,8 +69,14 @@ struct FeatureSettings {
     double cutoff_width = 0.5;  // width of the cosine switch, Å
     double spline_accuracy = 1e-8;
     RadialBasisType radial_basis = RadialBasisType::laplacian_eigenstate;
-    double smearing = 0.0;     // σ of the Gaussian density, Å; smeared basis only
-    std::vector<int> species;  // atomic numbers, distinct
+    double smearing = 0.0;  // σ of the Gaussian density, Å; smeared basis only
+    std::optional<RadialScaling> radial_scaling;
+    int primitive_n_max = 0;  // > 0: a contracted basis over this many primitive functions per l
+    // [l]: primitive_n_max × density_n_max(), row-major; empty with primitive_n_max > 0 while
+    // contraction_fit is pending.
+    std::vector<std::vector<double>> contraction;
+    bool contraction_fit = false;  // "contraction": "pca", to be fitted by `chorus train`
+    std::vector<int> species;      // atomic numbers, distinct
 
     std::optional<int> nu1_n_max;                       // ν = 1 invariants
     std::optional<OrderTruncation> nu2;                 // power spectrum
@@ -82,6 +98,9 @@ struct FeatureSettings {
     // Channel of an atomic number (its index in `species`), or −1.
     int channel(int atomic_number) const;
 };
+
+// The settings of make_radial_functions for these features (the density's n_max and l_max).
+RadialBasisSettings radial_basis_settings(const FeatureSettings& settings);
 
 // JSON round trip. from_json validates key by key and throws ConfigError for unknown keys, wrong
 // types and out-of-range values, naming the key.

@@ -32,6 +32,7 @@
 // n = 0 … n_max(l) − 1 (n = 0 uses the first zero). n_max may depend on l (eigenvalue truncation).
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -156,14 +157,83 @@ private:
     std::vector<double> weighted_;  // [q][f]: w_q x_q² R_f(x_q)
 };
 
+// Radial scaling (Willatt, Musil, Ceriotti, PCCP 20, 29661 (2018)): every neighbour's contribution
+// to the density is weighted by
+//   u(r) = c / (c + (r/r0)^m),     c = prefactor (default 1), so u = 1/(1 + (r/r0)^m),
+// which is ½ at r = r0 (for c = 1) and decays like (r0/r)^m beyond. In a dense liquid the number of
+// neighbours grows like r², so without it the far shells dominate the density's variance although
+// they matter least for the energy; u rebalances near and far shells at no run-time cost, because
+// it is folded into the tabulated g_nl(r) = u(r) R_nl(r) f_c(r). u is taken at |r| (even), so the
+// parity continuation of R_nl to r < 0 that the spline uses is kept. c/(c + (r/r0)^m) equals
+// 1/(1 + (r/r0')^m) with r0' = r0 c^{1/m}, so c only re-parametrises r0; it is kept because
+// librascal's hyper-parameters are written in this form. Exponents below 2 make u
+// non-smooth at r = 0, which the spline may refuse to tabulate to its accuracy.
+struct RadialScaling {
+    double r0 = 2.5;         // Å
+    double exponent = 4.0;   // m
+    double prefactor = 1.0;  // c
+    double value(double r) const;
+    double derivative(double r) const;  // du/dr, odd in r
+};
+
+// Any radial functions times u(|r|) (values multiplied, derivatives by the product rule).
+class ScaledRadialFunctions final : public RadialFunctions {
+public:
+    // Throws ConfigError for r0, exponent or prefactor that are not positive and finite.
+    ScaledRadialFunctions(std::unique_ptr<RadialFunctions> primitive, const RadialScaling& scaling);
+
+    double cutoff() const override { return primitive_->cutoff(); }
+    int max_angular() const override { return primitive_->max_angular(); }
+    int n_max(int l) const override { return primitive_->n_max(l); }
+    void evaluate(double r, std::span<double> values, std::span<double> derivatives) const override;
+
+private:
+    std::unique_ptr<RadialFunctions> primitive_;
+    RadialScaling scaling_;
+};
+
+// Linear combinations of a larger primitive basis, one matrix per l (Goscinski et al., J. Chem.
+// Phys. 155, 104106 (2021), "optimal radial basis"): R'_ql(r) = Σ_n U_l[n, q] R_nl(r). U_l is
+// stored row-major, n_prim(l) × n_max, matrices[l][n·n_max + q]. With U_l the leading eigenvectors
+// of the covariance of the primitive coefficients, the n_max contracted functions carry the most
+// information a linear map of n_max functions can; the hot loop sees n_max functions, as before.
+class ContractedRadialFunctions final : public RadialFunctions {
+public:
+    // Throws ConfigError (naming radial_basis.contraction[l]) unless there is one matrix per l of
+    // the primitive basis, each a whole number n_max ≥ 1 of columns of n_prim(l) rows, with the same
+    // n_max for every l, and every entry finite.
+    ContractedRadialFunctions(std::unique_ptr<RadialFunctions> primitive,
+                              std::vector<std::vector<double>> matrices);
+
+    double cutoff() const override { return primitive_->cutoff(); }
+    int max_angular() const override { return primitive_->max_angular(); }
+    int n_max(int) const override { return n_max_; }
+    void evaluate(double r, std::span<double> values, std::span<double> derivatives) const override;
+
+private:
+    std::unique_ptr<RadialFunctions> primitive_;
+    std::vector<std::vector<double>> matrices_;
+    int n_max_ = 0;
+    std::size_t primitive_size_ = 0;
+};
+
 enum class RadialBasisType { laplacian_eigenstate, smeared_laplacian_eigenstate, smeared_gto };
 
 struct RadialBasisSettings {
     RadialBasisType type = RadialBasisType::laplacian_eigenstate;
     LaplacianEigenstateSettings eigenstates;
     double smearing = 0.0;  // σ, Å; smeared basis only
+    std::optional<RadialScaling> scaling;
+    // With a contraction: the primitive basis has primitive_n_max functions per l and
+    // contraction[l] (primitive_n_max × eigenstates.max_radial, row-major) maps them to
+    // eigenstates.max_radial functions. primitive_n_max > 0 with no matrices is a contraction still
+    // to be fitted (`chorus train`), which cannot be evaluated.
+    int primitive_n_max = 0;
+    std::vector<std::vector<double>> contraction;
 };
 
+// The primitive family, smeared if asked, contracted if asked, then scaled if asked (scaling and
+// contraction commute: u(r) multiplies every function at the same r).
 std::unique_ptr<RadialFunctions> make_radial_functions(const RadialBasisSettings& settings);
 
 // g_nl(r) = R_nl(r) f_c(r) for every (n, l), tabulated on a uniform grid as cubic Hermite splines
