@@ -12,15 +12,29 @@ void append_vector(std::string& out, const Eigen::Vector3d& dipole_e_angstrom) {
     append_json_array(out, dipole_to_wire(dipole_e_angstrom));
 }
 
+// Reopens the extras object to add `key` as its next member: false (and extras untouched) when
+// there is no object to extend.
+bool reopen_with_key(std::string& extras, const char* key) {
+    if (extras.empty() || extras.back() != '}') {
+        return false;
+    }
+    extras.pop_back();
+    if (extras.size() > 1) {
+        extras += ',';
+    }
+    extras += '"';
+    extras += key;
+    extras += "\":";
+    return true;
+}
+
 }  // namespace
 
 void append_dipole_extras(std::string& extras, const models::dipole::DipolePrediction& prediction,
                           double alpha) {
-    if (extras.empty() || extras.back() != '}') {
+    if (!reopen_with_key(extras, "chorus_dipole")) {
         return;
     }
-    extras.pop_back();
-    extras += extras.size() > 1 ? ",\"chorus_dipole\":" : "\"chorus_dipole\":";
     append_vector(extras, prediction.mean);
     extras += ",\"chorus_dipole_members\":[";
     for (Eigen::Index k = 0; k < prediction.members.cols(); ++k) {
@@ -38,11 +52,9 @@ void append_dipole_extras(std::string& extras, const models::dipole::DipolePredi
 
 void append_born_charges(std::string& extras, const models::dipole::DipolePrediction& prediction,
                          const Eigen::MatrixXd& derivative) {
-    if (extras.empty() || extras.back() != '}') {
+    if (!reopen_with_key(extras, "dipole")) {
         return;
     }
-    extras.pop_back();
-    extras += extras.size() > 1 ? ",\"dipole\":" : "\"dipole\":";
     append_vector(extras, prediction.mean);
     // i-PI wants the transpose of our 3 × 3N Jacobian: one row of 3 per atomic coordinate.
     extras += ",\"BEC\":[";
