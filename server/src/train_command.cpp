@@ -90,8 +90,11 @@ void print_summary(std::ostream& out, const training::TrainingReport& report) {
         return fmt::format("{:>12.1f}", 100.0 * s.energy_calibration.within_two_sigma);
     });
     print_alpha_and_lambda(out, report.calibration, report.selection, "samples");
-    fmt::print(out, "{} features per species, {} weights per member; rows {:.1f} s, solve {:.1f} s\n",
-               report.feature_count, report.weight_count, report.design_seconds, report.solve_seconds);
+    fmt::print(out,
+               "{} features per species, {} weights per member; rows {:.1f} s, validation rows {:.1f} s, "
+               "solve {:.1f} s\n",
+               report.feature_count, report.weight_count, report.design_seconds, report.validation_seconds,
+               report.solve_seconds);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 
+#include "../training/contraction_fit_refusal.hpp"
 #include "../training/labelled_frame_helpers.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/training/committee_training.hpp"
@@ -141,6 +142,7 @@ DipoleTrainingResult train_dipole_committee(const std::vector<training::Labelled
                          std::to_string(split.validation.size()) +
                          " validation frames; both must be non-empty (more data or other split fractions)");
     }
+    training::detail::refuse_contraction_fit(settings.features, "dipole");
     features::FeatureSettings feature_settings = settings.features;
     if (feature_settings.species.empty()) {
         feature_settings.species = training::species_in(frames);
@@ -167,28 +169,39 @@ DipoleTrainingResult train_dipole_committee(const std::vector<training::Labelled
     training::CommitteeNormalEquations committee_equations(
         columns, split.train.size(),
         {.members = settings.members, .fraction = settings.member_fraction, .seed = settings.seed});
-    training::NormalEquations validation(columns);
     features::FeatureWorkspace workspace = calculator.workspace();
     features::FeatureMatrix blocks;
     Eigen::MatrixXd design;
     const Eigen::Vector3d unit_weights = Eigen::Vector3d::Ones();
-    const std::size_t total = split.train.size() + split.validation.size();
-    for (std::size_t done = 0; done < total; ++done) {
-        const bool is_training = done < split.train.size();
-        const std::size_t frame =
-            is_training ? split.train[done] : split.validation[done - split.train.size()];
+    for (std::size_t done = 0; done < split.train.size(); ++done) {
+        const std::size_t frame = split.train[done];
         const Eigen::Vector3d& target = reference_dipole(frames[frame]);
         dipole_design(calculator, frames[frame].frame.system, workspace, blocks, design);
-        if (is_training) {
-            committee_equations.add_structure(done, design, target, unit_weights);
-        } else {
-            validation.add_rows(design, target, unit_weights);
-        }
+        committee_equations.add_structure(done, design, target, unit_weights);
     }
-    say("rows: " + std::to_string(total) + " structures, " + std::to_string(columns) + " weights per member");
+    say("rows: " + std::to_string(split.train.size()) + " structures, " + std::to_string(columns) +
+        " weights per member");
 
-    report.selection =
-        training::select_regulariser(committee_equations.all(), validation, layout, settings.grid);
+    // λ is scored on the validation rows themselves, built in a second pass once the fits of every
+    // λ exist (training/ridge.hpp: a loss from validation normal equations cancels at tiny λ).
+    const training::RegulariserPath path =
+        training::regulariser_path(committee_equations.all(), layout, settings.grid);
+    training::ValidationLosses validation(path);
+    for (const std::size_t frame : split.validation) {
+        const Eigen::Vector3d& target = reference_dipole(frames[frame]);
+        dipole_design(calculator, frames[frame].frame.system, workspace, blocks, design);
+        validation.add_rows(design, target, unit_weights);
+    }
+    say("validation rows: " + std::to_string(split.validation.size()) + " structures");
+
+    report.selection = training::select_regulariser(path, validation);
+    for (const std::size_t skipped : report.selection.skipped) {
+        std::ostringstream line;
+        line << "regulariser: skipped lambda " << report.selection.lambdas[skipped]
+             << ": its validation loss is " << report.selection.validation_losses[skipped]
+             << " (the weights overflow at so small a lambda)";
+        say(line.str());
+    }
     {
         std::ostringstream line;
         line << "regulariser: lambda " << report.selection.lambda << " (validation MSE "

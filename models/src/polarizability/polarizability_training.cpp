@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "../training/contraction_fit_refusal.hpp"
 #include "../training/labelled_frame_helpers.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/training/committee_training.hpp"
@@ -36,10 +37,9 @@ using training::detail::standard_deviation;
 struct Part {
     Part(std::string part_name, Eigen::Index columns, std::size_t structures,
          const training::CommitteeSampling& sampling)
-        : name(std::move(part_name)), committee(columns, structures, sampling), validation(columns) {}
+        : name(std::move(part_name)), committee(columns, structures, sampling) {}
     std::string name;
     training::CommitteeNormalEquations committee;
-    training::NormalEquations validation;
     training::RegularisationLayout layout;
 };
 
@@ -170,6 +170,7 @@ PolarizabilityTrainingResult train_polarizability_committee(
                          std::to_string(split.validation.size()) +
                          " validation frames; both must be non-empty (more data or other split fractions)");
     }
+    training::detail::refuse_contraction_fit(settings.features, "polarizability");
     features::FeatureSettings feature_settings = settings.features;
     if (feature_settings.species.empty()) {
         feature_settings.species = training::species_in(frames);
@@ -201,13 +202,12 @@ PolarizabilityTrainingResult train_polarizability_committee(
     Eigen::MatrixXd design;
     Eigen::MatrixXd iso_design(1, isotropic.committee.all().features());
     Eigen::MatrixXd aniso_design(5, anisotropic.committee.all().features());
+    Eigen::VectorXd iso_target(1);
+    Eigen::VectorXd aniso_target(5);
     const Eigen::VectorXd one = Eigen::VectorXd::Ones(1);
     const Eigen::VectorXd five = Eigen::VectorXd::Ones(5);
-    const std::size_t total = split.train.size() + split.validation.size();
-    for (std::size_t done = 0; done < total; ++done) {
-        const bool is_training = done < split.train.size();
-        const std::size_t frame =
-            is_training ? split.train[done] : split.validation[done - split.train.size()];
+    // The rows of one structure, split into the two parts (same code for training and validation).
+    const auto build_rows = [&](std::size_t frame) {
         const Vector6d target = irreducible_coordinates(required_reference(frames[frame]));
         polarizability_design(calculator, frames[frame].frame.system, workspace, blocks0, blocks2, design);
         for (Eigen::Index s = 0; s < species; ++s) {
@@ -217,33 +217,53 @@ PolarizabilityTrainingResult train_polarizability_committee(
             aniso_design.block(0, s * counts.lambda2, 5, counts.lambda2) =
                 design.block(1, s * row + 1 + counts.lambda0, 5, counts.lambda2);
         }
-        const Eigen::VectorXd iso_target = Eigen::VectorXd::Constant(1, target[0] / std::sqrt(3.0));
-        const Eigen::VectorXd aniso_target = target.tail<5>();
-        if (is_training) {
-            isotropic.committee.add_structure(done, iso_design, iso_target, one);
-            anisotropic.committee.add_structure(done, aniso_design, aniso_target, five);
-        } else {
-            isotropic.validation.add_rows(iso_design, iso_target, one);
-            anisotropic.validation.add_rows(aniso_design, aniso_target, five);
-        }
+        iso_target[0] = target[0] / std::sqrt(3.0);
+        aniso_target = target.tail<5>();
+    };
+    for (std::size_t done = 0; done < split.train.size(); ++done) {
+        build_rows(split.train[done]);
+        isotropic.committee.add_structure(done, iso_design, iso_target, one);
+        anisotropic.committee.add_structure(done, aniso_design, aniso_target, five);
     }
-    say("rows: " + std::to_string(total) + " structures, " + std::to_string(species * row) +
+    say("rows: " + std::to_string(split.train.size()) + " structures, " + std::to_string(species * row) +
         " weights per member");
+
+    // λ is scored on the validation rows themselves, built in a second pass once the fits of every
+    // λ exist (training/ridge.hpp: a loss from validation normal equations cancels at tiny λ).
+    const training::RegulariserPath iso_path =
+        training::regulariser_path(isotropic.committee.all(), isotropic.layout, settings.grid);
+    const training::RegulariserPath aniso_path =
+        training::regulariser_path(anisotropic.committee.all(), anisotropic.layout, settings.grid);
+    training::ValidationLosses iso_validation(iso_path);
+    training::ValidationLosses aniso_validation(aniso_path);
+    for (const std::size_t frame : split.validation) {
+        build_rows(frame);
+        iso_validation.add_rows(iso_design, iso_target, one);
+        aniso_validation.add_rows(aniso_design, aniso_target, five);
+    }
+    say("validation rows: " + std::to_string(split.validation.size()) + " structures");
 
     PolarizabilityTrainingResult result;
     PolarizabilityTrainingReport& report = result.report;
     report.counts = counts;
     std::vector<training::CommitteeWeights> solved;
     for (Part* part : {&isotropic, &anisotropic}) {
+        const bool iso = part == &isotropic;
         training::RegulariserSelection selection = training::select_regulariser(
-            part->committee.all(), part->validation, part->layout, settings.grid);
+            iso ? iso_path : aniso_path, iso ? iso_validation : aniso_validation);
+        for (const std::size_t skipped : selection.skipped) {
+            std::ostringstream line;
+            line << "regulariser (" << part->name << "): skipped lambda " << selection.lambdas[skipped]
+                 << ": its validation loss is " << selection.validation_losses[skipped]
+                 << " (the weights overflow at so small a lambda)";
+            say(line.str());
+        }
         std::ostringstream line;
         line << "regulariser (" << part->name << "): lambda " << selection.lambda << " (validation MSE "
              << selection.validation_loss << ")" << (selection.at_grid_edge ? " AT GRID EDGE" : "");
         say(line.str());
         solved.push_back(training::solve_committee(part->committee, part->layout, selection.lambda));
-        (part == &isotropic ? report.isotropic_selection : report.anisotropic_selection) =
-            std::move(selection);
+        (iso ? report.isotropic_selection : report.anisotropic_selection) = std::move(selection);
     }
 
     PolarizabilityCommitteeParameters& parameters = result.parameters;

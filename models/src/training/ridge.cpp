@@ -194,14 +194,10 @@ std::vector<double> LambdaGrid::values() const {
     return lambdas;
 }
 
-RegulariserSelection select_regulariser(const NormalEquations& training, const NormalEquations& validation,
-                                        const RegularisationLayout& layout, const LambdaGrid& grid) {
-    if (validation.features() != training.features()) {
-        throw InputError("validation rows have " + std::to_string(validation.features()) +
-                         " features but training rows have " + std::to_string(training.features()));
-    }
-    RegulariserSelection selection;
-    selection.lambdas = grid.values();
+RegulariserPath regulariser_path(const NormalEquations& training, const RegularisationLayout& layout,
+                                 const LambdaGrid& grid) {
+    RegulariserPath path;
+    path.lambdas = grid.values();
     const Penalty penalty = penalty_of(training, layout);
 
     // Eliminate the baselines U exactly: for fixed features x_R the best baselines are
@@ -211,6 +207,7 @@ RegulariserSelection select_regulariser(const NormalEquations& training, const N
     const Eigen::Index features = training.features();
     const Eigen::Index u = layout.baseline_columns;
     const Eigen::Index r = features - u;
+    const auto lambda_count = static_cast<Eigen::Index>(path.lambdas.size());
     const Eigen::MatrixXd gram = training.gram();
     const Eigen::VectorXd& moment = training.moment();
 
@@ -229,10 +226,8 @@ RegulariserSelection select_regulariser(const NormalEquations& training, const N
     }
 
     if (r == 0) {  // baselines only: nothing depends on λ
-        selection.validation_losses.assign(selection.lambdas.size(), validation.loss(baseline_offset));
-        selection.lambda = selection.lambdas.front();
-        selection.validation_loss = selection.validation_losses.front();
-        return selection;
+        path.weights = baseline_offset.replicate(1, lambda_count);
+        return path;
     }
     const Eigen::VectorXd unscale = penalty.per_lambda.tail(r).cwiseSqrt().cwiseInverse();
     Eigen::MatrixXd scaled = unscale.asDiagonal() * schur * unscale.asDiagonal();
@@ -241,22 +236,107 @@ RegulariserSelection select_regulariser(const NormalEquations& training, const N
     // K̃ is positive semidefinite; slightly negative eigenvalues are rounding.
     const Eigen::VectorXd values = eigen.eigenvalues().cwiseMax(0.0);
     const Eigen::VectorXd projected = eigen.eigenvectors().transpose() * unscale.cwiseProduct(reduced_rhs);
-    selection.smallest_eigenvalue = values.minCoeff();
-    selection.largest_eigenvalue = values.maxCoeff();
+    path.smallest_eigenvalue = values.minCoeff();
+    path.largest_eigenvalue = values.maxCoeff();
 
-    Eigen::VectorXd weights(features);
-    selection.validation_losses.reserve(selection.lambdas.size());
-    for (const double lambda : selection.lambdas) {
-        const Eigen::VectorXd shrunk = projected.cwiseQuotient((values.array() + lambda).matrix());
-        weights.tail(r) = unscale.cwiseProduct(eigen.eigenvectors() * shrunk);
-        weights.head(u) = baseline_offset - baseline_coupling * weights.tail(r);
-        selection.validation_losses.push_back(validation.loss(weights));
+    // Every λ at once: shrink the projections column by column, then one product back.
+    Eigen::MatrixXd shrunk(r, lambda_count);
+    for (Eigen::Index i = 0; i < lambda_count; ++i) {
+        const double lambda = path.lambdas[static_cast<std::size_t>(i)];
+        shrunk.col(i) = projected.cwiseQuotient((values.array() + lambda).matrix());
     }
+    path.weights.resize(features, lambda_count);
+    path.weights.bottomRows(r).noalias() = unscale.asDiagonal() * (eigen.eigenvectors() * shrunk);
+    path.weights.topRows(u) = baseline_offset.replicate(1, lambda_count);
+    path.weights.topRows(u).noalias() -= baseline_coupling * path.weights.bottomRows(r);
+    return path;
+}
 
-    for (std::size_t i = 1; i < selection.validation_losses.size(); ++i) {
-        if (selection.validation_losses[i] < selection.validation_losses[selection.best]) {
-            selection.best = i;
+ValidationLosses::ValidationLosses(const RegulariserPath& path)
+    : weights_(path.weights.cast<long double>()),
+      squared_sums_(Eigen::Matrix<long double, Eigen::Dynamic, 1>::Zero(path.weights.cols())) {
+    if (path.weights.cols() == 0 || path.weights.cols() != static_cast<Eigen::Index>(path.lambdas.size())) {
+        throw InputError("a regulariser path of " + std::to_string(path.lambdas.size()) + " λ values has " +
+                         std::to_string(path.weights.cols()) +
+                         " weight columns; build it with regulariser_path");
+    }
+}
+
+void ValidationLosses::add_rows(const Eigen::Ref<const Eigen::MatrixXd>& design,
+                                const Eigen::Ref<const Eigen::VectorXd>& targets,
+                                const Eigen::Ref<const Eigen::VectorXd>& weights) {
+    if (design.cols() != features()) {
+        throw InputError("a validation block has " + std::to_string(design.cols()) +
+                         " columns but the fitted weights have " + std::to_string(features()) +
+                         "; build validation rows with the same feature layout as the training rows");
+    }
+    if (targets.size() != design.rows() || weights.size() != design.rows()) {
+        throw InputError("a validation block has " + std::to_string(design.rows()) + " rows but " +
+                         std::to_string(targets.size()) + " targets and " + std::to_string(weights.size()) +
+                         " weights; pass one of each per row");
+    }
+    if (!design.allFinite() || !targets.allFinite() || !weights.allFinite()) {
+        throw InputError("a validation block of " + std::to_string(design.rows()) +
+                         " rows contains NaN or Inf (design, targets or weights); check the "
+                         "reference data and the features of that structure");
+    }
+    if (weights.size() > 0 && weights.minCoeff() < 0.0) {
+        throw InputError("validation row weight " + text_of(weights.minCoeff()) +
+                         " is negative; weights are 1/error² and must be ≥ 0");
+    }
+    if (design.rows() == 0) {
+        return;
+    }
+    // The residuals of every λ before any squaring: the cancellation between prediction and
+    // target then happens once per row, at the size of that row's terms (ridge.hpp).
+    residuals_.noalias() = design.cast<long double>() * weights_;
+    residuals_.colwise() -= targets.cast<long double>();
+    squared_sums_.noalias() += residuals_.cwiseAbs2().transpose() * weights.cast<long double>();
+    weight_sum_ += weights.sum();
+    rows_ += static_cast<std::size_t>(design.rows());
+}
+
+std::vector<double> ValidationLosses::losses() const {
+    std::vector<double> losses(static_cast<std::size_t>(squared_sums_.size()), 0.0);
+    if (weight_sum_ > 0.0) {
+        for (Eigen::Index i = 0; i < squared_sums_.size(); ++i) {
+            losses[static_cast<std::size_t>(i)] = static_cast<double>(squared_sums_[i] / weight_sum_);
         }
+    }
+    return losses;
+}
+
+RegulariserSelection select_regulariser(const RegulariserPath& path, const ValidationLosses& validation) {
+    if (validation.features() != path.weights.rows() || validation.losses().size() != path.lambdas.size()) {
+        throw InputError("validation losses of " + std::to_string(validation.losses().size()) + " fits of " +
+                         std::to_string(validation.features()) + " weights do not belong to this path of " +
+                         std::to_string(path.lambdas.size()) + " fits of " +
+                         std::to_string(path.weights.rows()) +
+                         " weights; accumulate them with ValidationLosses(path)");
+    }
+    if (!(validation.weight_sum() > 0.0)) {
+        throw InputError("no validation row has a positive weight (" + std::to_string(validation.rows()) +
+                         " rows); λ cannot be chosen without validation data");
+    }
+    RegulariserSelection selection;
+    selection.lambdas = path.lambdas;
+    selection.validation_losses = validation.losses();
+    selection.smallest_eigenvalue = path.smallest_eigenvalue;
+    selection.largest_eigenvalue = path.largest_eigenvalue;
+    bool found = false;
+    for (std::size_t i = 0; i < selection.validation_losses.size(); ++i) {
+        const double loss = selection.validation_losses[i];
+        if (!std::isfinite(loss)) {
+            selection.skipped.push_back(i);
+        } else if (!found || loss < selection.validation_losses[selection.best]) {
+            selection.best = i;
+            found = true;
+        }
+    }
+    if (!found) {
+        throw InputError("the validation loss is Inf or NaN at every λ of the grid [" +
+                         text_of(path.lambdas.front()) + ", " + text_of(path.lambdas.back()) +
+                         "]: the fitted weights overflow; raise regulariser.smallest");
     }
     selection.lambda = selection.lambdas[selection.best];
     selection.validation_loss = selection.validation_losses[selection.best];

@@ -197,54 +197,75 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
     report.feature_count = static_cast<std::size_t>(features);
     report.weight_count = static_cast<std::size_t>(columns);
 
-    // Steps 1–2: rows of every training and validation structure, streamed into normal equations.
+    // Steps 1–2: rows of every training structure, streamed into the committee's normal equations.
     const auto design_start = Clock::now();
     CommitteeNormalEquations training(
         columns, split.train.size(),
         {.members = settings.members, .fraction = settings.member_fraction, .seed = settings.seed});
-    NormalEquations validation(columns);
     RowBuilder builder(calculator, settings.expected_errors);
-    const std::size_t total = split.train.size() + split.validation.size();
-    auto last_report = Clock::now();
-    for (std::size_t done = 0; done < total; ++done) {
-        const bool is_training = done < split.train.size();
-        const std::size_t frame =
-            is_training ? split.train[done] : split.validation[done - split.train.size()];
-        const StructureRows& rows = builder.rows(frames[frame]);
-        if (is_training) {
-            training.add_structure(done, rows.design, rows.targets, rows.weights);
-        } else {
-            validation.add_rows(rows.design, rows.targets, rows.weights);
+    const auto stream_rows = [&](const std::vector<std::size_t>& structures, const std::string& what,
+                                 const auto& consume) {
+        const auto start = Clock::now();
+        auto last_report = start;
+        for (std::size_t done = 0; done < structures.size(); ++done) {
+            consume(done, builder.rows(frames[structures[done]]));
+            if (done + 1 == structures.size() || seconds_since(last_report) > 5.0) {
+                last_report = Clock::now();
+                std::ostringstream line;
+                line.precision(3);
+                line << what << ": " << done + 1 << "/" << structures.size() << " structures ("
+                     << seconds_since(start) << " s)";
+                say(line.str());
+            }
         }
-        if (done + 1 == total || seconds_since(last_report) > 5.0) {
-            last_report = Clock::now();
-            std::ostringstream line;
-            line.precision(3);
-            line << "rows: " << done + 1 << "/" << total << " structures (" << seconds_since(design_start)
-                 << " s)";
-            say(line.str());
-        }
-    }
+    };
+    stream_rows(split.train, "rows", [&training](std::size_t done, const StructureRows& rows) {
+        training.add_structure(done, rows.design, rows.targets, rows.weights);
+    });
     report.design_seconds = seconds_since(design_start);
 
-    // Step 3: λ on validation, then every member at that λ.
-    const auto solve_start = Clock::now();
-    report.selection = select_regulariser(training.all(), validation, layout, settings.grid);
+    // Step 3: the fits of every grid λ on all training structures, scored on the validation rows
+    // themselves (ridge.hpp says why not on their normal equations). The validation structures are
+    // streamed once more, after the path exists, so that their rows never pile up in memory.
+    auto solve_start = Clock::now();
+    const RegulariserPath path = regulariser_path(training.all(), layout, settings.grid);
+    report.solve_seconds = seconds_since(solve_start);
+    const auto validation_start = Clock::now();
+    ValidationLosses validation(path);
+    stream_rows(split.validation, "validation rows", [&validation](std::size_t, const StructureRows& rows) {
+        validation.add_rows(rows.design, rows.targets, rows.weights);
+    });
+    report.validation_seconds = seconds_since(validation_start);
+
+    solve_start = Clock::now();
+    report.selection = select_regulariser(path, validation);
+    {
+        // The whole curve, so that a grid that is too narrow or too coarse shows at a glance.
+        std::ostringstream line;
+        line.precision(3);
+        line << "regulariser: validation loss by lambda:";
+        for (std::size_t i = 0; i < report.selection.lambdas.size(); ++i) {
+            line << (i == 0 ? " " : ", ") << report.selection.lambdas[i] << " "
+                 << report.selection.validation_losses[i];
+        }
+        say(line.str());
+    }
+    for (const std::size_t skipped : report.selection.skipped) {
+        std::ostringstream line;
+        line << "regulariser: skipped lambda " << report.selection.lambdas[skipped]
+             << ": its validation loss is " << report.selection.validation_losses[skipped]
+             << " (the weights overflow at so small a lambda)";
+        say(line.str());
+    }
     {
         std::ostringstream line;
         line << "regulariser: lambda " << report.selection.lambda << " (validation loss "
              << report.selection.validation_loss << ")"
              << (report.selection.at_grid_edge ? " AT GRID EDGE" : "");
         say(line.str());
-        if (report.selection.validation_loss == 0.0 && validation.target_norm() > 0.0) {
-            // The loss comes from the normal equations (xᵀGx − 2xᵀb + bᵀb), whose terms cancel; at
-            // a λ small enough for the weights to explode, rounding swamps it and it clamps to 0.
-            say("WARNING: the validation loss at this lambda is 0, which is rounding, not a perfect fit: "
-                "raise regulariser.smallest (1e-16 is safe for the water models) and train again");
-        }
     }
     const CommitteeWeights committee = solve_committee(training, layout, report.selection.lambda);
-    report.solve_seconds = seconds_since(solve_start);
+    report.solve_seconds += seconds_since(solve_start);
 
     LinearCommitteeParameters& parameters = result.parameters;
     parameters.features = feature_settings;

@@ -16,9 +16,11 @@ using chorus::models::training::CommitteeSampling;
 using chorus::models::training::draw_committee_subsets;
 using chorus::models::training::NormalEquations;
 using chorus::models::training::RegularisationLayout;
+using chorus::models::training::regulariser_path;
 using chorus::models::training::select_regulariser;
 using chorus::models::training::solve_committee;
 using chorus::models::training::solve_ridge;
+using chorus::models::training::ValidationLosses;
 using chorus::test::linear_problem;
 using chorus::test::LinearProblem;
 
@@ -111,12 +113,13 @@ TEST_CASE("train, select λ, fit a committee, calibrate: the whole chain", "[tra
         s.targets += s.design * (training.truth - validation.truth);
     }
     const CommitteeNormalEquations equations = accumulate(training, {.members = 8, .seed = 3});
-    NormalEquations validation_equations(training.truth.size());
-    for (const auto& s : validation.structures) {
-        validation_equations.add_rows(s.design, s.targets, s.weights);
-    }
     const RegularisationLayout layout{.baseline_columns = 2};
-    const auto selection = select_regulariser(equations.all(), validation_equations, layout, {});
+    const auto path = regulariser_path(equations.all(), layout, {});
+    ValidationLosses validation_losses(path);
+    for (const auto& s : validation.structures) {
+        validation_losses.add_rows(s.design, s.targets, s.weights);
+    }
+    const auto selection = select_regulariser(path, validation_losses);
     const auto committee = solve_committee(equations, layout, selection.lambda);
 
     // Force-component residuals and member spreads on the validation rows, as `chorus train` will.

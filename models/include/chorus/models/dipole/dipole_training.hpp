@@ -4,9 +4,10 @@
 //  1. Rows per structure: the 3 Cartesian components of the extxyz `dipole` (e·Å), weight 1, against
 //     the λ = 1 design (dipole_design). No baseline columns: a constant vector cannot rotate.
 //  2. Training structures into CommitteeNormalEquations (M members on random subsets, as for
-//     energies), validation structures into their own NormalEquations.
-//  3. λ chosen on validation (select_regulariser; one block per species channel), every member
-//     solved at that λ.
+//     energies).
+//  3. λ chosen on the validation rows (regulariser_path, then a second pass scoring every λ on
+//     the validation structures' rows: ValidationLosses, select_regulariser; one block per
+//     species channel), every member solved at that λ.
 //  4. α by maximum likelihood on the validation dipole components (engine/calibration.hpp).
 //  5. Errors and calibration per component and for |μ| on train / validation / test.
 // The split is TrainSettings::split, drawn within groups exactly as for energies (split_frames).

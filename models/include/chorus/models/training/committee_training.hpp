@@ -6,8 +6,9 @@
 // Usage, with rows built by the caller from features and reference data:
 //   CommitteeNormalEquations train(F, training_structures, sampling);
 //   for each training structure s: train.add_structure(s, A_s, b_s, w_s);
-//   NormalEquations validation(F);  for each validation structure: validation.add_rows(A, b, w);
-//   auto selection = select_regulariser(train.all(), validation, layout, grid);
+//   auto path = regulariser_path(train.all(), layout, grid);
+//   ValidationLosses validation(path);  for each validation structure: validation.add_rows(A, b, w);
+//   auto selection = select_regulariser(path, validation);
 //   auto committee = solve_committee(train, layout, selection.lambda);
 //
 // Memory: (M + 1) normal matrices of F² doubles (the members and the fit on all structures);

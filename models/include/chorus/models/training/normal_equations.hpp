@@ -6,8 +6,8 @@
 // A row is one target: an energy per atom, a force component, a virial component per atom. W is
 // diagonal: one weight per row, typically 1/(expected error of that kind of target)², so that
 // energies and forces, which differ in units and number, enter the loss on a common footing
-// (science.md §4). The same object holds validation data: its loss(w) is the weighted mean
-// squared error of any weight vector on those rows, without the rows.
+// (science.md §4). loss(w) is the weighted mean squared error of a weight vector on the rows,
+// without the rows; it is a diagnostic, not a way to choose λ (see loss() and ridge.hpp).
 #include <cstddef>
 
 #include <Eigen/Core>
@@ -40,8 +40,9 @@ public:
     double target_norm() const { return target_norm_; }        // bᵀWb
 
     // Weighted mean squared residual Σ w (b − A x)² / Σ w of the accumulated rows, evaluated as
-    // (xᵀAᵀWAx − 2xᵀAᵀWb + bᵀWb)/Σw. Cancellation limits it to ~1e-16 · bᵀWb/Σw absolute, far
-    // below any validation loss worth comparing. 0 when no row has weight.
+    // (xᵀAᵀWAx − 2xᵀAᵀWb + bᵀWb)/Σw. The terms cancel: the absolute error is ~ε‖AᵀWA‖‖x‖², which
+    // swamps the loss of ill-conditioned fits with large weights (that is why λ is scored on the
+    // validation rows themselves: ValidationLosses in ridge.hpp). 0 when no row has weight.
     double loss(const Eigen::Ref<const Eigen::VectorXd>& weights) const;
 
 private:

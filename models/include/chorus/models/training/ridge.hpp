@@ -85,27 +85,84 @@ struct LambdaGrid {
     std::vector<double> values() const;
 };
 
-struct RegulariserSelection {
+// The ridge fits of every grid λ on one set of training equations: the first half of choosing λ.
+// The second half scores them on validation rows (ValidationLosses) and picks the best
+// (select_regulariser). Scoring is split off because it must see the validation ROWS: a loss
+// evaluated from validation normal equations, (xᵀGx − 2xᵀb + c)/Σw, has an absolute error of
+// ~ε‖G‖‖x‖², and at a λ small enough for ill-conditioned weights to grow large that error swamps
+// the loss (on the water features below λ ≈ 1e-16 it rounded to exactly 0 and that λ won).
+struct RegulariserPath {
     std::vector<double> lambdas;
-    std::vector<double> validation_losses;  // weighted mean squared error on the validation rows
-    std::size_t best = 0;                   // index of the lowest loss
-    double lambda = 0.0;                    // lambdas[best]
-    double validation_loss = 0.0;           // validation_losses[best]
-    // The best λ is the first or last grid point: the optimum may lie outside; widen the grid.
-    bool at_grid_edge = false;
+    Eigen::MatrixXd weights;  // F × L: column i is the fit at lambdas[i]
     // Eigenvalue range of the scaled feature matrix after eliminating the baselines; relative to
     // each λ it says how much that λ regularises.
     double smallest_eigenvalue = 0.0;
     double largest_eigenvalue = 0.0;
 };
 
-// Fits on `training` for every λ of the grid and scores each fit on `validation` (rows weighted
-// as in training). One eigendecomposition of the penalty-scaled normal matrix (baselines
-// eliminated exactly by a Schur complement) makes each grid point an O(F²) operation; the
-// solutions agree with solve_ridge at the same λ. Refit with solve_ridge (or solve_committee) at
-// the returned λ. Throws InputError for mismatched features, an empty grid or a non-positive
-// bound.
-RegulariserSelection select_regulariser(const NormalEquations& training, const NormalEquations& validation,
-                                        const RegularisationLayout& layout, const LambdaGrid& grid);
+// Fits on `training` for every λ of the grid. One eigendecomposition of the penalty-scaled normal
+// matrix (baselines eliminated exactly by a Schur complement) makes each grid point an O(F²)
+// operation; the weights agree with solve_ridge at the same λ wherever that solve is well
+// conditioned. Throws InputError for an empty grid, a non-positive bound or a layout that does
+// not fit the equations.
+RegulariserPath regulariser_path(const NormalEquations& training, const RegularisationLayout& layout,
+                                 const LambdaGrid& grid);
+
+// Validation losses of every fit of a path, Σ_r w_r (A_r x_λ − y_r)² / Σ_r w_r, accumulated from
+// the rows themselves, one block (e.g. one structure) at a time, so that the rows never need to be
+// stored together. The residuals are formed first (one product A·X per block), so the error of a
+// loss is relative to the loss itself: ~u·|A_r||x|/|r| per residual, however large the weights.
+// The product is taken in long double (u ≈ 5e-20 on x86-64): in double, the weights that grew
+// 1e7-fold at λ = 1e-20 in the ill-conditioned test (test_validation_losses.cpp) left its loss
+// only ~1e-9 accurate, enough to rank λ but not to trust the digits. The price: ~0.15–0.2 s on one
+// core for a 577 × 2142 block and 37 λ, about what the block's validation Gram update cost before
+// (water, 79 validation structures: 36 s for the whole pass, features included).
+// Memory: the F × L weights and L sums, plus one block's residuals.
+class ValidationLosses {
+public:
+    explicit ValidationLosses(const RegulariserPath& path);
+
+    // Adds one block of rows: design (rows × F), targets (rows), weights (rows, ≥ 0, finite).
+    // Throws InputError for mismatched sizes, non-finite entries or negative weights, as
+    // NormalEquations::add_rows does.
+    void add_rows(const Eigen::Ref<const Eigen::MatrixXd>& design,
+                  const Eigen::Ref<const Eigen::VectorXd>& targets,
+                  const Eigen::Ref<const Eigen::VectorXd>& weights);
+
+    Eigen::Index features() const { return weights_.rows(); }
+    std::size_t rows() const { return rows_; }
+    double weight_sum() const { return weight_sum_; }
+    // Weighted mean squared residual of each λ's fit (length L); all 0 while no row has weight.
+    // A fit whose weights overflowed gives Inf or NaN here; select_regulariser skips it.
+    std::vector<double> losses() const;
+
+private:
+    using ExtendedMatrix = Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>;
+    ExtendedMatrix weights_;  // F × L, copied (exactly) from the path so that nothing can dangle
+    Eigen::Matrix<long double, Eigen::Dynamic, 1> squared_sums_;  // L
+    ExtendedMatrix residuals_;  // rows × L of the latest block, kept to reuse its allocation
+    double weight_sum_ = 0.0;
+    std::size_t rows_ = 0;
+};
+
+struct RegulariserSelection {
+    std::vector<double> lambdas;
+    std::vector<double> validation_losses;  // weighted mean squared error on the validation rows
+    std::size_t best = 0;                   // index of the lowest finite loss
+    double lambda = 0.0;                    // lambdas[best]
+    double validation_loss = 0.0;           // validation_losses[best]
+    // The best λ is the first or last grid point: the optimum may lie outside; widen the grid.
+    bool at_grid_edge = false;
+    // Grid indices whose loss is not finite (weights overflowed at that λ); never selected.
+    std::vector<std::size_t> skipped{};
+    // As in RegulariserPath.
+    double smallest_eigenvalue = 0.0;
+    double largest_eigenvalue = 0.0;
+};
+
+// Picks the λ of the path with the lowest finite validation loss. Throws InputError when the
+// losses were accumulated for another path (other F or L), when no validation row has weight, or
+// when no λ has a finite loss.
+RegulariserSelection select_regulariser(const RegulariserPath& path, const ValidationLosses& validation);
 
 }  // namespace chorus::models::training

@@ -7,8 +7,11 @@
 //     σ from TrainSettings::expected_errors. Columns: one baseline per species (the fraction of
 //     atoms of that species in the energy row), then the S·F species-resolved feature weights.
 //  2. Training structures go into CommitteeNormalEquations (M members on random subsets plus the
-//     fit on all of them), validation structures into their own NormalEquations.
-//  3. λ is chosen on validation (select_regulariser, per-block λ_B by correlation order), then
+//     fit on all of them).
+//  3. The fit on all of them at every grid λ (regulariser_path, per-block λ_B by correlation
+//     order); then a second pass builds the validation structures' rows one structure at a time
+//     and scores every λ on them (ValidationLosses: from the residuals, never from a validation
+//     Gram, whose cancellation made tiny λ look perfect); the best λ (select_regulariser), then
 //     every member is solved at that λ.
 //  4. α: maximum likelihood on the validation force components (or energies), engine/calibration.hpp.
 //  5. Errors and calibration on train / validation / test with the calibrated model.
@@ -35,8 +38,9 @@ struct TrainingReport {
     ErrorSummary train;
     ErrorSummary validation;
     ErrorSummary test;
-    double design_seconds = 0.0;
-    double solve_seconds = 0.0;
+    double design_seconds = 0.0;      // training rows into the normal equations
+    double validation_seconds = 0.0;  // validation rows scored against every λ
+    double solve_seconds = 0.0;       // the λ path, the selection and the committee solve
 };
 
 struct TrainingResult {
