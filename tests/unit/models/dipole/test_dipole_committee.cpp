@@ -14,46 +14,25 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../contraction_fit_refusal_check.hpp"
 #include "../linear_committee_support.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/dipole/dipole_committee.hpp"
 #include "chorus/models/dipole/dipole_training.hpp"
+#include "random_dipole_committee.hpp"
 
 using Catch::Matchers::Contains;
 using chorus::engine::System;
+using chorus::test::random_dipole_parameters;
+using chorus::test::small_dipole_features;
 using namespace chorus::models::dipole;
 namespace features = chorus::models::features;
 namespace training = chorus::models::training;
 
 namespace {
 
-features::FeatureSettings small_settings(int n_max = 3, int l_max = 2) {
-    features::FeatureSettings s;
-    s.cutoff = 4.0;
-    s.cutoff_width = 1.0;
-    s.species = {1, 8};
-    s.lambda_soap = features::OrderTruncation{n_max, l_max};
-    s.lambda_soap_lambdas = {1};
-    return s;
-}
-
-DipoleCommitteeParameters random_parameters(const features::FeatureSettings& settings, std::size_t members,
-                                            std::uint64_t seed) {
-    std::mt19937_64 engine(seed);
-    std::normal_distribution<double> normal(0.0, 1.0);
-    const auto q = static_cast<Eigen::Index>(features::equivariant_feature_names(settings, 1).size());
-    DipoleCommitteeParameters p;
-    p.features = settings;
-    for (std::size_t k = 0; k < members; ++k) {
-        Eigen::MatrixXd w(2, q);
-        for (Eigen::Index i = 0; i < w.size(); ++i) {
-            w.data()[i] = normal(engine);
-        }
-        p.weights.push_back(w);
-    }
-    p.alpha = 1.3;
-    return p;
-}
+// Any α ≠ 1, so that the file round trip would notice a lost α.
+constexpr double alpha = 1.3;
 
 System cluster(std::uint64_t seed) {
     std::mt19937_64 engine(seed);
@@ -68,7 +47,7 @@ System transformed(const System& system, const Eigen::Matrix3d& map, const Eigen
 }  // namespace
 
 TEST_CASE("dipole prediction rotates with the structure and flips under inversion", "[dipole]") {
-    const DipoleCommittee committee(random_parameters(small_settings(), 4, 11));
+    const DipoleCommittee committee(random_dipole_parameters(4, 11, alpha));
     const System system = cluster(3);
     const DipolePrediction before = committee.predict(system);
     REQUIRE(before.mean.norm() > 1e-3);
@@ -88,7 +67,7 @@ TEST_CASE("dipole prediction rotates with the structure and flips under inversio
 
 TEST_CASE("the Cartesian order follows the real harmonics (y, z, x)", "[dipole]") {
     // One O–H pair along a Cartesian axis: only λ = 1 rows of that axis can be non-zero.
-    const features::FeatureCalculator calculator(small_settings());
+    const features::FeatureCalculator calculator(small_dipole_features());
     auto workspace = calculator.workspace();
     features::FeatureMatrix blocks;
     Eigen::MatrixXd design;
@@ -120,8 +99,8 @@ TEST_CASE("calibration rescales the spread around the mean", "[dipole]") {
 }
 
 TEST_CASE("training recovers a dipole built from λ = 1 features", "[dipole]") {
-    const features::FeatureSettings settings = small_settings(2, 1);
-    const DipoleCommittee truth(random_parameters(settings, 2, 5));
+    const features::FeatureSettings settings = small_dipole_features(2, 1);
+    const DipoleCommittee truth(random_dipole_parameters(settings, 2, 5, alpha));
     std::vector<training::LabelledFrame> frames;
     for (std::size_t i = 0; i < 90; ++i) {
         chorus::models::Frame frame{cluster(100 + i), {}, {}, {}, {}, {}, 0};
@@ -147,10 +126,15 @@ TEST_CASE("training recovers a dipole built from λ = 1 features", "[dipole]") {
     CHECK(worst / largest <= 1e-10);
     CHECK(result.report.test.component_rmse <= 1e-9 * largest);
     CHECK(result.report.test.frames == split.test.size());
+
+    chorus::test::check_contraction_fit_refused(train, "dipole training",
+                                                [&](const training::TrainSettings& changed) {
+                                                    return train_dipole_committee(frames, split, changed);
+                                                });
 }
 
 TEST_CASE("dipole model files round-trip and refuse edits", "[dipole]") {
-    const DipoleCommitteeParameters parameters = random_parameters(small_settings(), 4, 9);
+    const DipoleCommitteeParameters parameters = random_dipole_parameters(4, 9, alpha);
     const nlohmann::json document = dipole_committee_to_json(parameters);
     CHECK(document["kind"] == "linear-dipole-committee");
     const DipoleCommitteeParameters read = dipole_committee_parameters_from_json(document, "d.json");
@@ -170,7 +154,7 @@ TEST_CASE("dipole model files round-trip and refuse edits", "[dipole]") {
     edited["format_version"] = 2;
     CHECK_THROWS_WITH(dipole_committee_parameters_from_json(edited, "d.json"), Contains("format_version"));
 
-    features::FeatureSettings no_lambda = small_settings();
+    features::FeatureSettings no_lambda = small_dipole_features();
     no_lambda.lambda_soap_lambdas = {2};
     DipoleCommitteeParameters bad = parameters;
     bad.features = no_lambda;
@@ -182,7 +166,7 @@ TEST_CASE("dipole model files round-trip and refuse edits", "[dipole]") {
 TEST_CASE("dipole model files: save, load, and unreadable files name the path", "[dipole]") {
     const std::filesystem::path directory = std::filesystem::temp_directory_path();
     const std::filesystem::path path = directory / ("chorus-dipole-" + std::to_string(::getpid()) + ".json");
-    const DipoleCommitteeParameters parameters = random_parameters(small_settings(), 3, 5);
+    const DipoleCommitteeParameters parameters = random_dipole_parameters(3, 5, alpha);
     save_dipole_committee(parameters, path);
     {
         std::ifstream file(path, std::ios::binary);

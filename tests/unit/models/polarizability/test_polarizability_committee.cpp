@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../contraction_fit_refusal_check.hpp"
 #include "../linear_committee_support.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/extxyz.hpp"
@@ -219,6 +220,11 @@ TEST_CASE("training recovers a polarizability built from λ = 0 and λ = 2 featu
     frames[split.train.front()].frame.polarizability.reset();
     CHECK_THROWS_WITH(train_polarizability_committee(frames, split, train),
                       Contains("no `polarizability` key"));
+
+    chorus::test::check_contraction_fit_refused(
+        train, "polarizability training", [&](const training::TrainSettings& changed) {
+            return train_polarizability_committee(frames, split, changed);
+        });
 }
 
 TEST_CASE("polarizability model files round-trip and refuse edits", "[polarizability]") {
