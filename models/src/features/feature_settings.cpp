@@ -1,9 +1,12 @@
 #include "chorus/models/features/feature_settings.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +23,30 @@ using nlohmann::json;
 // Beyond these the feature counts (∝ n³ l³ for ν = 3) are not something anyone means to ask for.
 constexpr int largest_n_max = 32;
 constexpr int largest_l_max = 12;
+
+// JSON names of the smeared bases (each needs "smearing").
+constexpr std::array<std::pair<RadialBasisType, const char*>, 3> smeared_bases{
+    {{RadialBasisType::smeared_laplacian_eigenstate, "smeared-laplacian-eigenstate"},
+     {RadialBasisType::smeared_gto, "smeared-gto"},
+     {RadialBasisType::separable_smeared_gto, "separable-smeared-gto"}}};
+
+std::optional<RadialBasisType> smeared_basis_of(const json& name) {
+    for (const auto& [type, text] : smeared_bases) {
+        if (name == text) {
+            return type;
+        }
+    }
+    return std::nullopt;
+}
+
+const char* radial_basis_name(RadialBasisType type) {
+    for (const auto& [smeared, text] : smeared_bases) {
+        if (smeared == type) {
+            return text;
+        }
+    }
+    return "laplacian-eigenstate";
+}
 
 std::string text(double x) {
     std::ostringstream out;
@@ -214,7 +241,8 @@ void FeatureSettings::validate() const {
     } else if (smearing != 0.0) {
         fail("radial_basis.smearing", "= " + text(smearing) +
                                           " Å is only used by the smeared radial bases (\"type\": "
-                                          "\"smeared-laplacian-eigenstate\" or \"smeared-gto\")");
+                                          "\"smeared-laplacian-eigenstate\", \"smeared-gto\" or "
+                                          "\"separable-smeared-gto\")");
     }
     if (radial_scaling) {
         const auto positive = [](double x, const char* key, const char* example) {
@@ -327,9 +355,7 @@ nlohmann::json to_json(const FeatureSettings& settings) {
         {"species", settings.species}};
     // The default basis keeps its original JSON form, so existing model files round-trip unchanged.
     if (settings.radial_basis != RadialBasisType::laplacian_eigenstate) {
-        out["radial_basis"]["type"] = settings.radial_basis == RadialBasisType::smeared_gto
-                                          ? "smeared-gto"
-                                          : "smeared-laplacian-eigenstate";
+        out["radial_basis"]["type"] = radial_basis_name(settings.radial_basis);
         out["radial_basis"]["smearing"] = settings.smearing;
     }
     if (settings.radial_scaling) {
@@ -415,17 +441,17 @@ FeatureSettings feature_settings_from_json(const nlohmann::json& input) {
                  "is missing although primitive_n_max is given; give the matrices or \"pca\"");
         }
         if (r.contains("type")) {
-            if (r.at("type") == "smeared-laplacian-eigenstate" || r.at("type") == "smeared-gto") {
-                settings.radial_basis = r.at("type") == "smeared-gto"
-                                            ? RadialBasisType::smeared_gto
-                                            : RadialBasisType::smeared_laplacian_eigenstate;
+            const std::optional<RadialBasisType> smeared = smeared_basis_of(r.at("type"));
+            if (smeared) {
+                settings.radial_basis = *smeared;
                 if (!r.contains("smearing")) {
                     fail("radial_basis.smearing", "is missing; give the Gaussian width σ in Å, e.g. 0.4");
                 }
             } else if (r.at("type") != "laplacian-eigenstate") {
                 fail("radial_basis.type", "= " + r.at("type").dump() +
                                               " is not supported; use \"laplacian-eigenstate\", "
-                                              "\"smeared-laplacian-eigenstate\" or \"smeared-gto\"");
+                                              "\"smeared-laplacian-eigenstate\", \"smeared-gto\" or "
+                                              "\"separable-smeared-gto\"");
             }
         }
         if (r.contains("smearing")) {

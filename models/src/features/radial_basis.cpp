@@ -1,6 +1,7 @@
 #include "chorus/models/features/radial_basis.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include <Eigen/Eigenvalues>
 #include <cmath>
@@ -438,6 +439,63 @@ double RadialScaling::derivative(double r) const {
     return r < 0.0 ? -slope : slope;
 }
 
+void RadialFunctions::evaluate_separable(double, std::span<double>, std::span<double>, std::span<double>,
+                                         std::span<double>) const {
+    throw ConfigError("radial basis: this basis is not separable into P_n(r) A_l(r); evaluate it whole");
+}
+
+namespace {
+
+LaplacianEigenstateSettings l0_only(LaplacianEigenstateSettings settings) {
+    settings.max_angular = 0;
+    return settings;
+}
+
+}  // namespace
+
+SeparableSmearedBasis::SeparableSmearedBasis(const LaplacianEigenstateSettings& settings, double smearing)
+    : radial_(std::make_unique<GaussianTypeOrbitalBasis>(l0_only(settings)), smearing),
+      max_angular_(settings.max_angular),
+      smearing_(smearing) {}
+
+void SeparableSmearedBasis::evaluate_separable(double r, std::span<double> radial,
+                                               std::span<double> radial_derivatives,
+                                               std::span<double> angular,
+                                               std::span<double> angular_derivatives) const {
+    radial_.evaluate(r, radial, radial_derivatives);
+    // A_l = i_l(z)/i_0(z) at z = r²/σ², from the scaled e^{−z} i_l (the e^{−z} cancel):
+    // dA_l/dz = (i_l' i_0 − i_l i_0')/i_0², dz/dr = 2r/σ². Even in r, like the l = 0 functions.
+    const double variance = smearing_ * smearing_;
+    const double distance = std::abs(r);
+    const auto orders = static_cast<std::size_t>(max_angular_) + 1;
+    std::vector<double> scaled(orders), slopes(orders);
+    scaled_modified_spherical_bessel(distance * distance / variance, scaled, slopes);
+    const double chain = 2.0 * r / variance;
+    for (std::size_t l = 1; l < orders; ++l) {
+        angular[l - 1] = scaled[l] / scaled[0];
+        angular_derivatives[l - 1] =
+            (slopes[l] * scaled[0] - scaled[l] * slopes[0]) / (scaled[0] * scaled[0]) * chain;
+    }
+}
+
+void SeparableSmearedBasis::evaluate(double r, std::span<double> values,
+                                     std::span<double> derivatives) const {
+    const auto n = static_cast<std::size_t>(n_max(0));
+    const auto l_max = static_cast<std::size_t>(max_angular_);
+    std::vector<double> p(n), dp(n), a(l_max), da(l_max);
+    evaluate_separable(r, p, dp, a, da);
+    for (std::size_t k = 0; k < n; ++k) {
+        values[k] = p[k];
+        derivatives[k] = dp[k];
+    }
+    for (std::size_t l = 1; l <= l_max; ++l) {
+        for (std::size_t k = 0; k < n; ++k) {
+            values[l * n + k] = p[k] * a[l - 1];
+            derivatives[l * n + k] = dp[k] * a[l - 1] + p[k] * da[l - 1];
+        }
+    }
+}
+
 ScaledRadialFunctions::ScaledRadialFunctions(std::unique_ptr<RadialFunctions> primitive,
                                              const RadialScaling& scaling)
     : primitive_(std::move(primitive)), scaling_(scaling) {
@@ -463,6 +521,20 @@ void ScaledRadialFunctions::evaluate(double r, std::span<double> values,
             derivatives[f] = u * derivatives[f] + du * values[f];
             values[f] *= u;
         }
+    }
+}
+
+void ScaledRadialFunctions::evaluate_separable(double r, std::span<double> radial,
+                                               std::span<double> radial_derivatives,
+                                               std::span<double> angular,
+                                               std::span<double> angular_derivatives) const {
+    primitive_->evaluate_separable(r, radial, radial_derivatives, angular, angular_derivatives);
+    const double u = scaling_.value(r);
+    const double du = scaling_.derivative(r);
+    for (int n = 0; n < n_max(0); ++n) {
+        const auto k = static_cast<std::size_t>(n);
+        radial_derivatives[k] = u * radial_derivatives[k] + du * radial[k];
+        radial[k] *= u;
     }
 }
 
@@ -551,6 +623,9 @@ std::unique_ptr<RadialFunctions> make_radial_functions(const RadialBasisSettings
             functions = std::make_unique<GaussianSmearedBasis>(
                 std::make_unique<GaussianTypeOrbitalBasis>(primitive_settings), settings.smearing);
             break;
+        case RadialBasisType::separable_smeared_gto:
+            functions = std::make_unique<SeparableSmearedBasis>(primitive_settings, settings.smearing);
+            break;
         default:
             throw ConfigError("radial basis: unknown basis type");
     }
@@ -589,6 +664,26 @@ void exact_products(const RadialFunctions& basis, const CosineCutoff& cutoff, do
     }
 }
 
+// The spline's columns at one r: g = R f_c for every function, or, for a separable basis,
+// P_n f_c followed by the A_l (l ≥ 1), which the cutoff does not touch (it is in the P_n already).
+void exact_columns(const RadialFunctions& basis, const CosineCutoff& cutoff, double r, std::size_t n_max,
+                   std::span<double> values, std::span<double> derivatives) {
+    if (!basis.separable()) {
+        exact_products(basis, cutoff, r, values, derivatives);
+        return;
+    }
+    const std::size_t angular = values.size() - n_max;
+    basis.evaluate_separable(r, values.first(n_max), derivatives.first(n_max), values.last(angular),
+                             derivatives.last(angular));
+    const bool outside = r >= cutoff.cutoff();
+    const double f = outside ? 0.0 : cutoff.value(r);
+    const double df = outside ? 0.0 : cutoff.derivative(r);
+    for (std::size_t k = 0; k < n_max; ++k) {
+        derivatives[k] = derivatives[k] * f + values[k] * df;
+        values[k] *= f;
+    }
+}
+
 }  // namespace
 
 SplinedRadialBasis::SplinedRadialBasis(const RadialFunctions& basis, const CosineCutoff& cutoff,
@@ -607,6 +702,8 @@ SplinedRadialBasis::SplinedRadialBasis(const RadialFunctions& basis, const Cosin
         offsets_.push_back(functions_);
         functions_ += static_cast<std::size_t>(basis.n_max(l));
     }
+    separable_ = basis.separable();
+    columns_ = separable_ ? static_cast<std::size_t>(basis.n_max(0) + basis.max_angular()) : functions_;
 
     // Hermite error ∝ h⁴: start at h ≈ 0.05 Å and jump straight to the spacing the measured
     // error asks for (with 10 % margin), which converges in one or two rounds.
@@ -637,21 +734,22 @@ void SplinedRadialBasis::tabulate(const RadialFunctions& basis, const CosineCuto
     const auto cells = static_cast<std::size_t>(std::ceil(cutoff_ / spacing_ - 1e-9));
     grid_points_ = cells + 1;
     start_ = cutoff_ - static_cast<double>(cells) * spacing_;
-    table_.assign(grid_points_ * 2 * functions_, 0.0);
+    table_.assign(grid_points_ * 2 * columns_, 0.0);
     for (std::size_t k = 0; k < grid_points_; ++k) {
         // the last node is exactly r_c, where everything vanishes with its derivative
         const double r = k + 1 == grid_points_ ? cutoff_ : start_ + static_cast<double>(k) * spacing_;
-        double* node = table_.data() + k * 2 * functions_;
-        exact_products(basis, cutoff, r, {node, functions_}, {node + functions_, functions_});
+        double* node = table_.data() + k * 2 * columns_;
+        exact_columns(basis, cutoff, r, static_cast<std::size_t>(n_max_[0]), {node, columns_},
+                      {node + columns_, columns_});
     }
 }
 
 double SplinedRadialBasis::midpoint_error(const RadialFunctions& basis, const CosineCutoff& cutoff) const {
-    std::vector<double> values(functions_), derivatives(functions_), exact(functions_), unused(functions_);
-    std::vector<double> largest(functions_, 0.0), worst(functions_, 0.0);
+    std::vector<double> values(columns_), derivatives(columns_), exact(columns_), unused(columns_);
+    std::vector<double> largest(columns_, 0.0), worst(columns_, 0.0);
     for (std::size_t k = 0; k < grid_points_; ++k) {
-        const double* node = table_.data() + k * 2 * functions_;
-        for (std::size_t f = 0; f < functions_; ++f) {
+        const double* node = table_.data() + k * 2 * columns_;
+        for (std::size_t f = 0; f < columns_; ++f) {
             largest[f] = std::max(largest[f], std::abs(node[f]));
         }
     }
@@ -660,14 +758,14 @@ double SplinedRadialBasis::midpoint_error(const RadialFunctions& basis, const Co
         if (r <= 0.0) {
             continue;
         }
-        compute(r, values, derivatives);
-        exact_products(basis, cutoff, r, exact, unused);
-        for (std::size_t f = 0; f < functions_; ++f) {
+        interpolate(r, values.data(), derivatives.data());
+        exact_columns(basis, cutoff, r, static_cast<std::size_t>(n_max_[0]), exact, unused);
+        for (std::size_t f = 0; f < columns_; ++f) {
             worst[f] = std::max(worst[f], std::abs(values[f] - exact[f]));
         }
     }
     double error = 0.0;
-    for (std::size_t f = 0; f < functions_; ++f) {
+    for (std::size_t f = 0; f < columns_; ++f) {
         error = std::max(error, worst[f] / largest[f]);
     }
     return error;
@@ -779,19 +877,72 @@ struct SplineGrid {
     }
 }
 
+// The products g_nl = P_n A_l of a separable basis for l ≥ 1, with g'_nl = P'_n A_l + P_n A'_l, from
+// the P_n rows (rows 0 … n_max − 1 of values/derivatives, which are also the l = 0 rows since
+// A_0 = 1) and the A_l rows in `angular`/`angular_derivatives` (row l − 1); every row holds n
+// distances. Element-wise over distances, so it vectorises like the kernels that read the rows.
+[[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void separable_products(
+    std::size_t n_max, std::size_t l_max, std::size_t n, const double* angular,
+    const double* angular_derivatives, double* values, double* derivatives) {
+    for (std::size_t l = 1; l <= l_max; ++l) {
+        const double* const a = angular + (l - 1) * n;
+        const double* const da = angular_derivatives + (l - 1) * n;
+        for (std::size_t k = 0; k < n_max; ++k) {
+            const double* const p = values + k * n;
+            const double* const dp = derivatives + k * n;
+            double* const g = values + (l * n_max + k) * n;
+            double* const dg = derivatives + (l * n_max + k) * n;
+            for (std::size_t i = 0; i < n; ++i) {
+                g[i] = p[i] * a[i];
+                dg[i] = dp[i] * a[i] + p[i] * da[i];
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void SplinedRadialBasis::compute_components(std::span<const double> r, std::span<double> values,
                                             std::span<double> derivatives) const {
-    const SplineGrid grid{table_.data(), functions_,       grid_points_, start_,
-                          spacing_,      inverse_spacing_, cutoff_};
-    spline_components(grid, r.data(), r.size(), values.data(), derivatives.data());
+    const SplineGrid grid{table_.data(), columns_, grid_points_, start_, spacing_, inverse_spacing_, cutoff_};
+    const std::size_t n = r.size();
+    spline_components(grid, r.data(), n, values.data(), derivatives.data());
+    if (!separable_) {
+        return;
+    }
+    // The A_l rows were written where the l = 1 products go: move them aside first. Per-thread
+    // scratch, so that this const method stays thread safe and allocates only while it grows.
+    const auto n_max = static_cast<std::size_t>(n_max_[0]);
+    const std::size_t angular = columns_ - n_max;
+    thread_local std::vector<double> factors;
+    if (factors.size() < 2 * angular * n) {
+        factors.resize(2 * angular * n);
+    }
+    std::copy_n(values.data() + n_max * n, angular * n, factors.data());
+    std::copy_n(derivatives.data() + n_max * n, angular * n, factors.data() + angular * n);
+    separable_products(n_max, angular, n, factors.data(), factors.data() + angular * n, values.data(),
+                       derivatives.data());
 }
 
 void SplinedRadialBasis::compute(double r, std::span<double> values, std::span<double> derivatives) const {
-    double* const out_value = values.data();
-    double* const out_derivative = derivatives.data();
-    const std::size_t count = functions_;
+    if (!separable_) {
+        interpolate(r, values.data(), derivatives.data());
+        return;
+    }
+    thread_local std::vector<double> columns;  // per-thread scratch, as in compute_components
+    if (columns.size() < 2 * columns_) {
+        columns.resize(2 * columns_);
+    }
+    interpolate(r, columns.data(), columns.data() + columns_);
+    const auto n_max = static_cast<std::size_t>(n_max_[0]);
+    std::copy_n(columns.data(), n_max, values.data());
+    std::copy_n(columns.data() + columns_, n_max, derivatives.data());
+    separable_products(n_max, columns_ - n_max, 1, columns.data() + n_max, columns.data() + columns_ + n_max,
+                       values.data(), derivatives.data());
+}
+
+void SplinedRadialBasis::interpolate(double r, double* out_value, double* out_derivative) const {
+    const std::size_t count = columns_;
     if (!(r < cutoff_)) {
         std::fill_n(out_value, count, 0.0);
         std::fill_n(out_derivative, count, 0.0);

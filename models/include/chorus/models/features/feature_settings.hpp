@@ -8,8 +8,9 @@
 //     "cutoff": 5.0,                      r_c, Å
 //     "cutoff_function": {"type": "cosine", "width": 0.5},   switch over [r_c − width, r_c]
 //     "radial_basis": {"type": "laplacian-eigenstate", "spline_accuracy": 1e-8},
-//                     or {"type": "smeared-laplacian-eigenstate" | "smeared-gto", "smearing": 0.4}
-//                     (Gaussian density of width σ in Å; radial_basis.hpp). Optional inside it:
+//                     or {"type": "smeared-laplacian-eigenstate" | "smeared-gto" | "separable-smeared-gto",
+//                     "smearing": 0.4} (Gaussian density of width σ in Å; the separable form is the
+//                     cheapest to evaluate; radial_basis.hpp). Optional inside it:
 //                     "radial_scaling": {"r0": 2.5, "exponent": 4, "prefactor": 1}
 //                        each neighbour weighted u(r) = c/(c + (r/r0)^m) (c = prefactor, default 1);
 //                     "primitive_n_max": 18, "contraction": [[…], …]

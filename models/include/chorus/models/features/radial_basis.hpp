@@ -71,6 +71,15 @@ public:
     // All R_nl(r) and dR_nl/dr at one r (|r| < r_c; at r < 0 the functions continue with parity
     // (−1)^l, as j_l does), flat (n, l) order; both spans ≥ the total count. Set-up time only.
     virtual void evaluate(double r, std::span<double> values, std::span<double> derivatives) const = 0;
+
+    // Optional separable form R_nl(r) = P_n(r) A_l(r), with A_0 ≡ 1 and the same n_max for every l.
+    // A SplinedRadialBasis then tabulates the n_max P_n and the l_max factors A_l (l ≥ 1) instead of
+    // all n_max·(l_max + 1) products, which is most of the per-neighbour cost of the spline.
+    virtual bool separable() const { return false; }
+    // P_n, dP_n/dr (n_max each) and A_l, dA_l/dr for l = 1 … l_max (l_max each) at one r, with the
+    // parity continuation of evaluate() for r < 0. Only called when separable(). Set-up time only.
+    virtual void evaluate_separable(double r, std::span<double> radial, std::span<double> radial_derivatives,
+                                    std::span<double> angular, std::span<double> angular_derivatives) const;
 };
 
 struct LaplacianEigenstateSettings {
@@ -157,6 +166,33 @@ private:
     std::vector<double> weighted_;  // [q][f]: w_q x_q² R_f(x_q)
 };
 
+// "separable-smeared-gto": the smeared GTO basis with its l-dependence reduced to one factor per l,
+//   R_nl(r) = R̃_n0(r) · A_l(r),   A_l(r) = i_l(r²/σ²) / i_0(r²/σ²),
+// R̃_n0 the l = 0 smeared GTOs. A_l is the angular part of the smearing taken at the neighbour's own
+// radius: the Gaussian of width σ around a neighbour at distance r, projected on the sphere of
+// radius r, has its Y_lm components damped by exactly A_l(r) (A_l → 1 for r ≫ σ√(l(l+1)), → 0 as
+// r → 0 for l ≥ 1). The full smeared basis weighs that damping over all radii x ≠ r as well; the
+// separable one keeps only x = r, which is what lets the spline tabulate n_max + l_max functions
+// instead of n_max (l_max + 1). Water (issue 5 trials): the same accuracy as the full basis.
+class SeparableSmearedBasis final : public RadialFunctions {
+public:
+    // Throws ConfigError for a smearing that GaussianSmearedBasis refuses, or a GTO basis it refuses.
+    SeparableSmearedBasis(const LaplacianEigenstateSettings& settings, double smearing);
+
+    double cutoff() const override { return radial_.cutoff(); }
+    int max_angular() const override { return max_angular_; }
+    int n_max(int) const override { return radial_.n_max(0); }
+    void evaluate(double r, std::span<double> values, std::span<double> derivatives) const override;
+    bool separable() const override { return true; }
+    void evaluate_separable(double r, std::span<double> radial, std::span<double> radial_derivatives,
+                            std::span<double> angular, std::span<double> angular_derivatives) const override;
+
+private:
+    GaussianSmearedBasis radial_;  // the l = 0 smeared GTOs
+    int max_angular_;
+    double smearing_;
+};
+
 // Radial scaling (Willatt, Musil, Ceriotti, PCCP 20, 29661 (2018)): every neighbour's contribution
 // to the density is weighted by
 //   u(r) = c / (c + (r/r0)^m),     c = prefactor (default 1), so u = 1/(1 + (r/r0)^m),
@@ -186,6 +222,10 @@ public:
     int max_angular() const override { return primitive_->max_angular(); }
     int n_max(int l) const override { return primitive_->n_max(l); }
     void evaluate(double r, std::span<double> values, std::span<double> derivatives) const override;
+    // u(r) scales the P_n; the A_l are left alone.
+    bool separable() const override { return primitive_->separable(); }
+    void evaluate_separable(double r, std::span<double> radial, std::span<double> radial_derivatives,
+                            std::span<double> angular, std::span<double> angular_derivatives) const override;
 
 private:
     std::unique_ptr<RadialFunctions> primitive_;
@@ -217,7 +257,12 @@ private:
     std::size_t primitive_size_ = 0;
 };
 
-enum class RadialBasisType { laplacian_eigenstate, smeared_laplacian_eigenstate, smeared_gto };
+enum class RadialBasisType {
+    laplacian_eigenstate,
+    smeared_laplacian_eigenstate,
+    smeared_gto,
+    separable_smeared_gto
+};
 
 struct RadialBasisSettings {
     RadialBasisType type = RadialBasisType::laplacian_eigenstate;
@@ -251,6 +296,9 @@ public:
     std::size_t offset(int l) const { return offsets_[static_cast<std::size_t>(l)]; }
     // Total number of (n, l) functions.
     std::size_t size() const { return functions_; }
+    // Functions the spline interpolates per distance: size(), or n_max + l_max for a separable basis
+    // (RadialFunctions::separable), whose products are formed after the interpolation.
+    std::size_t tabulated() const { return columns_; }
     std::size_t grid_points() const { return grid_points_; }
     double grid_spacing() const { return spacing_; }
 
@@ -266,13 +314,18 @@ public:
 private:
     void tabulate(const RadialFunctions& basis, const CosineCutoff& cutoff, int cells_in_width);
     double midpoint_error(const RadialFunctions& basis, const CosineCutoff& cutoff) const;
+    // The spline's columns at one r, interpolated (columns_ each).
+    void interpolate(double r, double* values, double* derivatives) const;
 
     double cutoff_;
     std::vector<int> n_max_;
     std::vector<std::size_t> offsets_;
     std::size_t functions_ = 0;
+    // Separable basis: columns [0, n_max) hold P_n f_c, [n_max, n_max + l_max) hold A_1 … A_l_max.
+    bool separable_ = false;
+    std::size_t columns_ = 0;
     // Grid: nodes at start_ + k·spacing_, k = 0 … grid_points_ − 1, the last one at r_c, with
-    // start_ ≤ 0 so that r_c − w is a node too. Node k stores [g(size) | g'(size)] contiguously.
+    // start_ ≤ 0 so that r_c − w is a node too. Node k stores [g(columns) | g'(columns)] contiguously.
     double start_ = 0;
     double spacing_ = 0;
     double inverse_spacing_ = 0;
