@@ -195,12 +195,8 @@ DipoleTrainingResult train_dipole_committee(const std::vector<training::Labelled
     say("validation rows: " + std::to_string(split.validation.size()) + " structures");
 
     report.selection = training::select_regulariser(path, validation);
-    for (const std::size_t skipped : report.selection.skipped) {
-        std::ostringstream line;
-        line << "regulariser: skipped lambda " << report.selection.lambdas[skipped]
-             << ": its validation loss is " << report.selection.validation_losses[skipped]
-             << " (the weights overflow at so small a lambda)";
-        say(line.str());
+    for (const std::string& line : training::skipped_lambda_lines(report.selection)) {
+        say(line);
     }
     {
         std::ostringstream line;

@@ -251,12 +251,8 @@ PolarizabilityTrainingResult train_polarizability_committee(
         const bool iso = part == &isotropic;
         training::RegulariserSelection selection = training::select_regulariser(
             iso ? iso_path : aniso_path, iso ? iso_validation : aniso_validation);
-        for (const std::size_t skipped : selection.skipped) {
-            std::ostringstream line;
-            line << "regulariser (" << part->name << "): skipped lambda " << selection.lambdas[skipped]
-                 << ": its validation loss is " << selection.validation_losses[skipped]
-                 << " (the weights overflow at so small a lambda)";
-            say(line.str());
+        for (const std::string& line : training::skipped_lambda_lines(selection, " (" + part->name + ")")) {
+            say(line);
         }
         std::ostringstream line;
         line << "regulariser (" << part->name << "): lambda " << selection.lambda << " (validation MSE "

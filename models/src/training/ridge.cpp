@@ -345,4 +345,17 @@ RegulariserSelection select_regulariser(const RegulariserPath& path, const Valid
     return selection;
 }
 
+std::vector<std::string> skipped_lambda_lines(const RegulariserSelection& selection,
+                                              const std::string& prefix) {
+    std::vector<std::string> lines;
+    for (const std::size_t skipped : selection.skipped) {
+        std::ostringstream line;
+        line << "regulariser" << prefix << ": skipped lambda " << selection.lambdas[skipped]
+             << ": its validation loss is " << selection.validation_losses[skipped]
+             << " (the weights overflow at so small a lambda)";
+        lines.push_back(line.str());
+    }
+    return lines;
+}
+
 }  // namespace chorus::models::training

@@ -250,12 +250,8 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
         }
         say(line.str());
     }
-    for (const std::size_t skipped : report.selection.skipped) {
-        std::ostringstream line;
-        line << "regulariser: skipped lambda " << report.selection.lambdas[skipped]
-             << ": its validation loss is " << report.selection.validation_losses[skipped]
-             << " (the weights overflow at so small a lambda)";
-        say(line.str());
+    for (const std::string& line : skipped_lambda_lines(report.selection)) {
+        say(line);
     }
     {
         std::ostringstream line;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <Eigen/SVD>
@@ -20,6 +21,7 @@ using chorus::models::training::RegularisationLayout;
 using chorus::models::training::regulariser_path;
 using chorus::models::training::RegulariserPath;
 using chorus::models::training::select_regulariser;
+using chorus::models::training::skipped_lambda_lines;
 using chorus::models::training::ValidationLosses;
 using chorus::test::linear_problem;
 using chorus::test::LinearProblem;
@@ -208,6 +210,9 @@ TEST_CASE("a λ whose loss is not finite is skipped, and all of them is an error
     CHECK(selection.skipped.front() == 0);
     CHECK(selection.best != 0);
     CHECK(std::isfinite(selection.validation_loss));
+    const std::vector<std::string> lines = skipped_lambda_lines(selection, " (isotropic)");
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines.front(), Contains("regulariser (isotropic): skipped lambda 1e-06") && Contains("nan"));
 
     path.weights.setConstant(std::numeric_limits<double>::infinity());
     CHECK_THROWS_WITH(select_regulariser(path, score(path, problem.structures)),

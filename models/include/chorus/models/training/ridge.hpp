@@ -165,4 +165,9 @@ struct RegulariserSelection {
 // when no λ has a finite loss.
 RegulariserSelection select_regulariser(const RegulariserPath& path, const ValidationLosses& validation);
 
+// One log line per skipped λ of a selection ("regulariser: skipped lambda …"), for the trainers'
+// progress output; `prefix` names the part of a model the selection is for ("" for a whole model).
+std::vector<std::string> skipped_lambda_lines(const RegulariserSelection& selection,
+                                              const std::string& prefix = "");
+
 }  // namespace chorus::models::training
