@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 
 #include "chorus/error.hpp"
+#include "row_block_check.hpp"
 
 namespace chorus::models::training {
 
@@ -26,20 +27,7 @@ void NormalEquations::add_rows(const Eigen::Ref<const Eigen::MatrixXd>& design,
                          " columns but the model has " + std::to_string(features()) +
                          " features; build every block with the same feature layout");
     }
-    if (targets.size() != design.rows() || weights.size() != design.rows()) {
-        throw InputError("a design block has " + std::to_string(design.rows()) + " rows but " +
-                         std::to_string(targets.size()) + " targets and " + std::to_string(weights.size()) +
-                         " weights; pass one of each per row");
-    }
-    if (!design.allFinite() || !targets.allFinite() || !weights.allFinite()) {
-        throw InputError("a design block of " + std::to_string(design.rows()) +
-                         " rows contains NaN or Inf (design, targets or weights); check the "
-                         "reference data and the features of that structure");
-    }
-    if (weights.size() > 0 && weights.minCoeff() < 0.0) {
-        throw InputError("row weight " + std::to_string(weights.minCoeff()) +
-                         " is negative; weights are 1/error² and must be ≥ 0");
-    }
+    detail::check_row_block(design, targets, weights, "design");
     if (design.rows() == 0) {
         return;
     }

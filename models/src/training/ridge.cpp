@@ -9,6 +9,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "chorus/error.hpp"
+#include "row_block_check.hpp"
 
 namespace chorus::models::training {
 
@@ -270,20 +271,7 @@ void ValidationLosses::add_rows(const Eigen::Ref<const Eigen::MatrixXd>& design,
                          " columns but the fitted weights have " + std::to_string(features()) +
                          "; build validation rows with the same feature layout as the training rows");
     }
-    if (targets.size() != design.rows() || weights.size() != design.rows()) {
-        throw InputError("a validation block has " + std::to_string(design.rows()) + " rows but " +
-                         std::to_string(targets.size()) + " targets and " + std::to_string(weights.size()) +
-                         " weights; pass one of each per row");
-    }
-    if (!design.allFinite() || !targets.allFinite() || !weights.allFinite()) {
-        throw InputError("a validation block of " + std::to_string(design.rows()) +
-                         " rows contains NaN or Inf (design, targets or weights); check the "
-                         "reference data and the features of that structure");
-    }
-    if (weights.size() > 0 && weights.minCoeff() < 0.0) {
-        throw InputError("validation row weight " + text_of(weights.minCoeff()) +
-                         " is negative; weights are 1/error² and must be ≥ 0");
-    }
+    detail::check_row_block(design, targets, weights, "validation");
     if (design.rows() == 0) {
         return;
     }

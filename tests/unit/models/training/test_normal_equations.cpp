@@ -74,7 +74,7 @@ TEST_CASE("bad rows are refused with the offending value", "[training]") {
     CHECK_THROWS_WITH(equations.add_rows(design, Eigen::VectorXd::Ones(3), weights), Contains("3 targets"));
     weights[1] = -2.0;
     CHECK_THROWS_AS(equations.add_rows(design, targets, weights), chorus::InputError);
-    CHECK_THROWS_WITH(equations.add_rows(design, targets, weights), Contains("-2"));
+    CHECK_THROWS_WITH(equations.add_rows(design, targets, weights), Contains("design row weight -2"));
     weights[1] = std::numeric_limits<double>::infinity();
     CHECK_THROWS_WITH(equations.add_rows(design, targets, weights), Contains("NaN or Inf"));
     CHECK_THROWS_AS(NormalEquations(0), chorus::InputError);

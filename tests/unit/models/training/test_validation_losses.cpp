@@ -239,7 +239,7 @@ TEST_CASE("validation rows that do not fit the path are refused with the offendi
     Eigen::VectorXd negative = rows.weights;
     negative[0] = -2.0;
     CHECK_THROWS_WITH(losses.add_rows(rows.design, rows.targets, negative),
-                      Contains("-2") && Contains("negative"));
+                      Contains("validation row weight -2") && Contains("negative"));
     Eigen::MatrixXd broken = rows.design;
     broken(0, 0) = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_WITH(losses.add_rows(broken, rows.targets, rows.weights), Contains("NaN"));
