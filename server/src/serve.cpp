@@ -18,6 +18,7 @@
 #include "chorus/models/model_file.hpp"
 #include "committee_log.hpp"
 #include "control_server.hpp"
+#include "evaluation_arena.hpp"
 #include "live_store.hpp"
 #include "session.hpp"
 #include "species.hpp"
@@ -157,7 +158,14 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
         evaluation.committee_log = committee_log.get();
         spdlog::info("committee log: appending to '{}'", *settings.committee_log_path);
     }
-    tbb::task_arena arena(threads);
+    // One connection: its requests are evaluated on the I/O thread (SessionSettings::evaluate_inline).
+    const bool evaluate_inline =
+        settings.addresses.size() * static_cast<std::size_t>(settings.clients_per_address) == 1;
+    EvaluationArena evaluation_arena(threads, evaluate_inline);
+    tbb::task_arena& arena = evaluation_arena.arena();
+    spdlog::debug("evaluation: {} ({} thread{})",
+                  evaluate_inline ? "on the I/O thread (one connection)" : "handed to the arena's workers",
+                  threads, threads == 1 ? "" : "s");
 
     // --control: the live store is filled by the evaluations; the control server reads it.
     std::unique_ptr<LiveStore> live;
@@ -197,6 +205,7 @@ int run_serve(const ServeSettings& settings, const engine::Model& model, bool ha
                 session_settings.retry_for = Backoff::Duration(*settings.retry_for_seconds);
             }
             session_settings.max_atoms = settings.max_atoms;
+            session_settings.evaluate_inline = evaluate_inline;
             session_settings.evaluation = evaluation;
             session_settings.evaluation.connection = fmt::format("{}#{}", describe(address), index);
             if (live) {

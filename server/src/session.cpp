@@ -162,9 +162,14 @@ asio::awaitable<Session::ConversationEnd> Session::converse() {
                     spdlog::debug("{}: evaluating {} structure(s) of {} atoms for bead {}", label(),
                                   request->structures.size(), request->atoms, request->replica_id);
                     evaluating_ = true;
-                    auto results = co_await async_run_in_arena(
-                        arena_, executor_, [&evaluator, &request] { return evaluator.evaluate(*request); },
-                        asio::use_awaitable);
+                    const auto evaluate = [&evaluator, &request] { return evaluator.evaluate(*request); };
+                    std::vector<protocol::ForceResult> results;
+                    if (settings_.evaluate_inline) {
+                        results = arena_.execute(evaluate);
+                    } else {
+                        results =
+                            co_await async_run_in_arena(arena_, executor_, evaluate, asio::use_awaitable);
+                    }
                     evaluating_ = false;
                     driver.deliver(std::move(results));
                     ++answered_;

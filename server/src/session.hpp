@@ -29,6 +29,12 @@ struct SessionSettings {
     bool persist = false;
     std::optional<Backoff::Duration> retry_for;  // nullopt: retry forever
     std::int32_t max_atoms = 10'000'000;
+    // Evaluate on the I/O thread (arena.execute) instead of handing the request to an arena worker
+    // and waiting for its completion: two thread wake-ups fewer per request, the larger part of the
+    // protocol overhead on small systems. Only for a process with a single connection, where the
+    // I/O thread has nothing else to do meanwhile (the control server has its own thread). The
+    // arena must then keep a slot for it (EvaluationArena).
+    bool evaluate_inline = false;
     EvaluationSettings evaluation;
 };
 

@@ -5,10 +5,16 @@
 
 #include <unistd.h>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -18,6 +24,7 @@
 #include "argon_box.hpp"
 #include "chorus/engine/units.hpp"
 #include "chorus/models/lennard_jones.hpp"
+#include "evaluation_arena.hpp"
 #include "ipi_test_server.hpp"
 #include "session.hpp"
 #include "toy_committee.hpp"
@@ -37,11 +44,13 @@ std::string socket_path() {
     return "/tmp/chorus-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".sock";
 }
 
-// A Session running on its own io_context thread, as in `chorus serve`.
+// A Session running on its own io_context thread, as in `chorus serve`, with an arena of `threads`
+// slots laid out as serve lays them out (EvaluationArena).
 class RunningSession {
 public:
-    RunningSession(SessionSettings settings, const chorus::engine::Model& model)
-        : session_(io_context_.get_executor(), std::move(settings), model, arena_) {
+    RunningSession(SessionSettings settings, const chorus::engine::Model& model, int threads = 1)
+        : arena_(threads, settings.evaluate_inline),
+          session_(io_context_.get_executor(), std::move(settings), model, arena_.arena()) {
         outcome_ = promise_.get_future();
         asio::co_spawn(io_context_, session_.run(), [this](std::exception_ptr error, SessionOutcome outcome) {
             if (error) {
@@ -51,6 +60,7 @@ public:
             }
         });
         thread_ = std::thread([this] { io_context_.run(); });
+        io_thread_ = thread_.get_id();
     }
     RunningSession(const RunningSession&) = delete;
     RunningSession& operator=(const RunningSession&) = delete;
@@ -68,14 +78,69 @@ public:
         thread_.join();
         return outcome_.get();
     }
+    std::thread::id io_thread() const { return io_thread_; }
 
 private:
     asio::io_context io_context_{1};
-    tbb::task_arena arena_{1};
+    EvaluationArena arena_;
     Session session_;
     std::promise<SessionOutcome> promise_;
     std::future<SessionOutcome> outcome_;
     std::thread thread_;
+    std::thread::id io_thread_;
+};
+
+// Wraps a model and records which threads take part in its evaluations: each evaluation runs a
+// parallel loop whose iterations wait (up to 20 s) until `wanted` distinct threads have joined,
+// so an arena that cannot put that many threads on the work shows up as fewer threads, not as a
+// race. The result is the inner model's.
+class ThreadRecordingModel final : public chorus::engine::Model {
+public:
+    ThreadRecordingModel(const chorus::engine::Model& inner, std::size_t wanted)
+        : inner_(inner), wanted_(wanted) {}
+
+    std::string_view kind() const override { return inner_.kind(); }
+    std::string description() const override { return inner_.description(); }
+    std::span<const int> species() const override { return inner_.species(); }
+    double cutoff() const override { return inner_.cutoff(); }
+    std::size_t committee_size() const override { return inner_.committee_size(); }
+    double calibration_alpha() const override { return inner_.calibration_alpha(); }
+
+    std::set<std::thread::id> threads() const {
+        const std::lock_guard lock(mutex_);
+        return threads_;
+    }
+
+protected:
+    void compute(const System& system, const chorus::engine::ComputeRequest& request,
+                 CommitteeResult& result) const override {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        tbb::parallel_for(
+            tbb::blocked_range<std::size_t>(0, wanted_, 1),
+            [&](const tbb::blocked_range<std::size_t>&) {
+                for (;;) {
+                    {
+                        const std::lock_guard lock(mutex_);
+                        threads_.insert(std::this_thread::get_id());
+                        if (threads_.size() >= wanted_) {
+                            return;
+                        }
+                    }
+                    if (std::chrono::steady_clock::now() > deadline) {
+                        return;
+                    }
+                    std::this_thread::yield();
+                }
+            },
+            tbb::simple_partitioner());
+        inner_.evaluate(system, request, result);
+    }
+
+private:
+    const chorus::engine::Model& inner_;
+    std::size_t wanted_;
+    mutable std::mutex mutex_;
+    mutable std::set<std::thread::id> threads_;
 };
 
 SessionSettings settings_for(const Address& address) {
@@ -149,7 +214,9 @@ void check_answer(const chorus::protocol::ForceResult& answer, const chorus::eng
 TEST_CASE("a session answers i-PI 3's back-to-back POSDATA+GETFORCE and ends on EXIT", "[server][session]") {
     const ToyCommittee model({1.0, 1.5, 2.5}, 2.0);
     auto server = IpiTestServer::listen_unix(socket_path());
-    RunningSession session(settings_for(server->address()), model);
+    auto settings = settings_for(server->address());
+    settings.evaluate_inline = GENERATE(false, true);
+    RunningSession session(settings, model);
 
     server->accept();
     CHECK(server->status() == Header::need_init);
@@ -186,6 +253,7 @@ TEST_CASE("a session answers ASE's order, with STATUS between POSDATA and GETFOR
     auto server = IpiTestServer::listen_unix(socket_path());
     auto settings = settings_for(server->address());
     settings.evaluation.extras = ExtrasMode::none;
+    settings.evaluate_inline = GENERATE(false, true);
     RunningSession session(settings, model);
 
     server->accept();
@@ -269,6 +337,7 @@ TEST_CASE("bad input (atoms not a multiple of --species) drops the connection on
     auto server = IpiTestServer::listen_unix(socket_path());
     auto settings = settings_for(server->address());
     settings.evaluation.species_pattern = {8, 1, 1};
+    settings.evaluate_inline = GENERATE(false, true);  // the error comes out of arena.execute too
     RunningSession session(settings, model);
 
     server->accept();
@@ -368,4 +437,32 @@ TEST_CASE("a Lennard-Jones argon committee through a session matches the model e
     }
     server->send_exit();
     CHECK(session.outcome() == SessionOutcome::exited);
+}
+
+TEST_CASE("evaluations use every thread of the arena, inline on the I/O thread or handed off",
+          "[server][session]") {
+    const bool evaluate_inline = GENERATE(false, true);
+    CAPTURE(evaluate_inline);
+    const ToyCommittee toy({1.0, 2.0});
+    const ThreadRecordingModel model(toy, 2);
+    auto server = IpiTestServer::listen_unix(socket_path());
+    auto settings = settings_for(server->address());
+    settings.evaluate_inline = evaluate_inline;
+    RunningSession session(settings, model, 2);
+
+    server->accept();
+    server->status();
+    server->send_init(0, "");
+    const auto positions = molecule(0.4);
+    const auto answer = server->compute(posdata({positions}, Eigen::Matrix3d::Zero()));
+    REQUIRE(answer.results.size() == 1);
+    check_answer(answer.results[0], toy, positions, 0);
+    server->send_exit();
+    CHECK(session.outcome() == SessionOutcome::exited);
+
+    // Both slots of a two-thread arena worked (TBB's default layout gave handed-off work one), and
+    // the I/O thread was one of them exactly when it evaluates inline.
+    const auto threads = model.threads();
+    CHECK(threads.size() == 2);
+    CHECK(threads.contains(session.io_thread()) == evaluate_inline);
 }
