@@ -186,6 +186,7 @@ const Row& row_named(const std::vector<Row>& rows, std::string_view prefix) {
 void print_targets(const std::vector<Row>& rows, nlohmann::json& report) {
     const Row& separate = row_named(rows, fmt::format("beads: {} connections", bench_beads));
     const Row& batched = row_named(rows, fmt::format("beads: {} batched", bench_beads));
+    const Row& parallel = row_named(rows, "beads, ");
     const Row& unix_trip = row_named(rows, "round trip UNIX, energies");
     const Row& tcp_trip = row_named(rows, "round trip TCP, energies");
     const Row& unix_protocol = row_named(rows, "protocol: round trip UNIX");
@@ -198,6 +199,8 @@ void print_targets(const std::vector<Row>& rows, nlohmann::json& report) {
         "batch_size %d on 1 connection: %.0f %% of the %d connections' throughput (wall), %.0f %% per "
         "CPU second\n",
         bench_beads, 100.0 / batched.ratio, bench_beads, 100.0 / batched.cpu_ratio);
+    std::printf("%d connections on %d evaluation threads: %.2f× the throughput of 1 thread (wall)\n",
+                bench_beads, parallel.threads, 1.0 / parallel.ratio);
     std::printf(
         "protocol overhead at %ld atoms, median of (round trip − the same frame's evaluation): UNIX %.1f "
         "µs wall, %.1f µs CPU; TCP %.1f µs wall, %.1f µs CPU (target ≤ 30 µs over UNIX)\n",
@@ -213,6 +216,8 @@ void print_targets(const std::vector<Row>& rows, nlohmann::json& report) {
                          {"connections_cpu_throughput_fraction", 1.0 / separate.cpu_ratio},
                          {"batched_throughput_fraction_of_connections", 1.0 / batched.ratio},
                          {"batched_cpu_throughput_fraction_of_connections", 1.0 / batched.cpu_ratio},
+                         {"connections_threads", parallel.threads},
+                         {"connections_threads_speedup", 1.0 / parallel.ratio},
                          {"protocol_overhead_unix_us", unix_trip.overhead_us},
                          {"protocol_overhead_unix_cpu_us", unix_trip.cpu_overhead_us},
                          {"protocol_overhead_tcp_us", tcp_trip.overhead_us},
@@ -332,8 +337,9 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
         const std::string batched = fmt::format("beads: {} batched, 1 connection", bench_beads);
         const int steps = std::max(3, settings.calls / bench_beads);
         using Mode = BeadDriver::Mode;
-        auto time_beads = [&](int beads, Mode mode, int bead_steps, const std::string& name) {
-            BeadDriver driver(*committee, base, beads, mode, ExtrasMode::energies, 1);
+        auto time_beads = [&](int beads, Mode mode, int bead_steps, const std::string& name,
+                              int threads = 1) {
+            BeadDriver driver(*committee, base, beads, mode, ExtrasMode::energies, threads);
             Timings timings = time_bead_steps(driver, frames, bead_steps, name);
             driver.finish();
             return timings;
@@ -342,6 +348,11 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
         add({separate, members, base_atoms}, time_beads(bench_beads, Mode::connections, steps, separate),
             single);
         add({batched, members, base_atoms}, time_beads(bench_beads, Mode::batched, steps, batched), separate);
+        // The same beads on two evaluation threads: `chorus serve --threads 2` with many connections.
+        const int threads = std::max(2, settings.threads);
+        const std::string parallel = fmt::format("beads, {} threads: {} connections", threads, bench_beads);
+        add({parallel, members, base_atoms, threads},
+            time_beads(bench_beads, Mode::connections, steps, parallel, threads), separate);
     }
     // Threads, on the 2×2×2 supercell.
     {
