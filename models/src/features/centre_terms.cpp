@@ -35,18 +35,96 @@ struct KernelShape {
     std::array<std::size_t, max_supported_l + 2> radial_offset;  // per l
     std::array<int, max_supported_l + 1> radial_count;           // n_max(l)
     const std::size_t* block;
+    // Separable basis (g_nl = P_n A_l): every l reads the P_n rows (radial_offset 0) and scales by
+    // A_l, the table row angular_row + l − 1 (the spline's own rows, no products).
+    bool separable;
+    std::size_t angular_row;
 };
 
 KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radial,
                      const CentreTerms& terms) {
-    KernelShape shape{terms.stride,      layout.species, layout.l_max, layout.n_pad,
-                      layout.lm_stride,  layout.lm_size, {},           {},
-                      terms.block.data()};
+    KernelShape shape{terms.stride,
+                      layout.species,
+                      layout.l_max,
+                      layout.n_pad,
+                      layout.lm_stride,
+                      layout.lm_size,
+                      {},
+                      {},
+                      terms.block.data(),
+                      radial.separable(),
+                      static_cast<std::size_t>(radial.n_max(0))};
     for (int l = 0; l <= layout.l_max; ++l) {
-        shape.radial_offset[static_cast<std::size_t>(l)] = radial.offset(l);
+        shape.radial_offset[static_cast<std::size_t>(l)] = radial.separable() ? 0 : radial.offset(l);
         shape.radial_count[static_cast<std::size_t>(l)] = std::min(radial.n_max(l), layout.n_pad);
     }
     return shape;
+}
+
+// out[n] = Σ_j w_j g[n][j] over one species run [begin, end), n < n_max, with w = Y_lm, or
+// Y_lm A_l (Scaled: a separable basis, the A_l row in `scale`), in per-lane partial sums.
+template <bool Scaled>
+[[gnu::always_inline]] inline void density_channels(const double* y, const double* scale, const double* g,
+                                                    std::size_t stride, std::size_t begin, std::size_t end,
+                                                    int n_max, double* out) {
+    const auto weight = [y, scale](std::size_t j) {
+        if constexpr (Scaled) {
+            return load_lanes(y + j) * load_lanes(scale + j);
+        } else {
+            return load_lanes(y + j);
+        }
+    };
+    int n = 0;
+    // Eight radial channels per pass over the run: Y is loaded once for eight sums.
+    for (; n + 8 <= n_max; n += 8) {
+        const double* const g0 = g + static_cast<std::size_t>(n) * stride;
+        Lanes acc0{}, acc1{}, acc2{}, acc3{}, acc4{}, acc5{}, acc6{}, acc7{};
+        for (std::size_t j = begin; j < end; j += kLanes) {
+            const Lanes yj = weight(j);
+            acc0 += yj * load_lanes(g0 + j);
+            acc1 += yj * load_lanes(g0 + stride + j);
+            acc2 += yj * load_lanes(g0 + 2 * stride + j);
+            acc3 += yj * load_lanes(g0 + 3 * stride + j);
+            acc4 += yj * load_lanes(g0 + 4 * stride + j);
+            acc5 += yj * load_lanes(g0 + 5 * stride + j);
+            acc6 += yj * load_lanes(g0 + 6 * stride + j);
+            acc7 += yj * load_lanes(g0 + 7 * stride + j);
+        }
+        out[n] = sum_lanes(acc0);
+        out[n + 1] = sum_lanes(acc1);
+        out[n + 2] = sum_lanes(acc2);
+        out[n + 3] = sum_lanes(acc3);
+        out[n + 4] = sum_lanes(acc4);
+        out[n + 5] = sum_lanes(acc5);
+        out[n + 6] = sum_lanes(acc6);
+        out[n + 7] = sum_lanes(acc7);
+    }
+    for (; n + 4 <= n_max; n += 4) {
+        const double* const g0 = g + static_cast<std::size_t>(n) * stride;
+        const double* const g1 = g0 + stride;
+        const double* const g2 = g1 + stride;
+        const double* const g3 = g2 + stride;
+        Lanes acc0{}, acc1{}, acc2{}, acc3{};
+        for (std::size_t j = begin; j < end; j += kLanes) {
+            const Lanes yj = weight(j);
+            acc0 += yj * load_lanes(g0 + j);
+            acc1 += yj * load_lanes(g1 + j);
+            acc2 += yj * load_lanes(g2 + j);
+            acc3 += yj * load_lanes(g3 + j);
+        }
+        out[n] = sum_lanes(acc0);
+        out[n + 1] = sum_lanes(acc1);
+        out[n + 2] = sum_lanes(acc2);
+        out[n + 3] = sum_lanes(acc3);
+    }
+    for (; n < n_max; ++n) {
+        const double* const g0 = g + static_cast<std::size_t>(n) * stride;
+        Lanes acc{};
+        for (std::size_t j = begin; j < end; j += kLanes) {
+            acc += weight(j) * load_lanes(g0 + j);
+        }
+        out[n] = sum_lanes(acc);
+    }
 }
 
 // c[lm][a][n] = Σ_j Y[lm][j] g[l,n][j]: for each (lm, four n) a dot product over the species run,
@@ -70,6 +148,9 @@ KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radi
         for (int l = 0; l <= s.l_max; ++l) {
             const int n_max = s.radial_count[static_cast<std::size_t>(l)];
             const double* const g = radial + s.radial_offset[static_cast<std::size_t>(l)] * s.stride;
+            const bool scaled = s.separable && l > 0;
+            const double* const scale =
+                scaled ? radial + (s.angular_row + static_cast<std::size_t>(l) - 1) * s.stride : nullptr;
             for (std::size_t lm = static_cast<std::size_t>(l * l);
                  lm < static_cast<std::size_t>((l + 1) * (l + 1)); ++lm) {
                 const double* const y = harmonics + lm * s.stride;
@@ -77,61 +158,31 @@ KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radi
                 for (int n = n_max; n < s.n_pad; ++n) {
                     out[n] = 0.0;
                 }
-                int n = 0;
-                // Eight radial channels per pass over the run: Y is loaded once for eight sums.
-                for (; n + 8 <= n_max; n += 8) {
-                    const double* const g0 = g + static_cast<std::size_t>(n) * s.stride;
-                    const std::size_t step = s.stride;
-                    Lanes acc0{}, acc1{}, acc2{}, acc3{}, acc4{}, acc5{}, acc6{}, acc7{};
-                    for (std::size_t j = begin; j < end; j += kLanes) {
-                        const Lanes yj = load_lanes(y + j);
-                        acc0 += yj * load_lanes(g0 + j);
-                        acc1 += yj * load_lanes(g0 + step + j);
-                        acc2 += yj * load_lanes(g0 + 2 * step + j);
-                        acc3 += yj * load_lanes(g0 + 3 * step + j);
-                        acc4 += yj * load_lanes(g0 + 4 * step + j);
-                        acc5 += yj * load_lanes(g0 + 5 * step + j);
-                        acc6 += yj * load_lanes(g0 + 6 * step + j);
-                        acc7 += yj * load_lanes(g0 + 7 * step + j);
-                    }
-                    out[n] = sum_lanes(acc0);
-                    out[n + 1] = sum_lanes(acc1);
-                    out[n + 2] = sum_lanes(acc2);
-                    out[n + 3] = sum_lanes(acc3);
-                    out[n + 4] = sum_lanes(acc4);
-                    out[n + 5] = sum_lanes(acc5);
-                    out[n + 6] = sum_lanes(acc6);
-                    out[n + 7] = sum_lanes(acc7);
-                }
-                for (; n + 4 <= n_max; n += 4) {
-                    const double* const g0 = g + static_cast<std::size_t>(n) * s.stride;
-                    const double* const g1 = g0 + s.stride;
-                    const double* const g2 = g1 + s.stride;
-                    const double* const g3 = g2 + s.stride;
-                    Lanes acc0{}, acc1{}, acc2{}, acc3{};
-                    for (std::size_t j = begin; j < end; j += kLanes) {
-                        const Lanes yj = load_lanes(y + j);
-                        acc0 += yj * load_lanes(g0 + j);
-                        acc1 += yj * load_lanes(g1 + j);
-                        acc2 += yj * load_lanes(g2 + j);
-                        acc3 += yj * load_lanes(g3 + j);
-                    }
-                    out[n] = sum_lanes(acc0);
-                    out[n + 1] = sum_lanes(acc1);
-                    out[n + 2] = sum_lanes(acc2);
-                    out[n + 3] = sum_lanes(acc3);
-                }
-                for (; n < n_max; ++n) {
-                    const double* const g0 = g + static_cast<std::size_t>(n) * s.stride;
-                    Lanes acc{};
-                    for (std::size_t j = begin; j < end; j += kLanes) {
-                        acc += load_lanes(y + j) * load_lanes(g0 + j);
-                    }
-                    out[n] = sum_lanes(acc);
+                if (scaled) {
+                    density_channels<true>(y, scale, g, s.stride, begin, end, n_max, out);
+                } else {
+                    density_channels<false>(y, nullptr, g, s.stride, begin, end, n_max, out);
                 }
             }
         }
     }
+}
+
+// A_l and A'_l of kLanes neighbours (a separable basis, l ≥ 1): G = A_l Σ_n A_nlm P_n and
+// G' = A_l Σ_n A_nlm P'_n + A'_l Σ_n A_nlm P_n, from the sums over the P_n rows. Both pair-gradient
+// kernels apply it with the same expressions, so that a member's result does not depend on the path.
+struct Factor {
+    Lanes value{}, slope{};
+    [[gnu::always_inline]] void apply(Lanes& sum, Lanes& sum_slope) const {
+        sum_slope = value * sum_slope + slope * sum;
+        sum = value * sum;
+    }
+};
+
+[[gnu::always_inline]] inline Factor angular_factor(const KernelShape& s, int l, const double* radial,
+                                                    const double* radial_derivatives, std::size_t j) {
+    const std::size_t at = (s.angular_row + static_cast<std::size_t>(l) - 1) * s.stride + j;
+    return {load_lanes(radial + at), load_lanes(radial_derivatives + at)};
 }
 
 // For kLanes neighbours at a time: G_lm and G'_lm by contracting the adjoint over n, then the
@@ -140,7 +191,7 @@ KernelShape shape_of(const FeatureLayout& layout, const SplinedRadialBasis& radi
 // N > 0: every l has N radial channels, known at compile time, so that the contraction over n is
 // unrolled (the loop overhead was as large as the multiply-adds); N = 0: n_max(l) read at run time.
 // The sums run in the same order either way.
-template <int N>
+template <int N, bool Separable>
 [[gnu::always_inline]] inline void pair_gradient_body(const KernelShape& s, const double* adjoint,
                                                       const double* x, const double* y, const double* z,
                                                       const double* distance, const double* harmonics,
@@ -159,6 +210,8 @@ template <int N>
                 const double* const g = radial + s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
                 const double* const dg =
                     radial_derivatives + s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
+                const bool scaled = Separable && l > 0;
+                const Factor factor = scaled ? angular_factor(s, l, radial, radial_derivatives, j) : Factor{};
                 for (std::size_t lm = static_cast<std::size_t>(l * l);
                      lm < static_cast<std::size_t>((l + 1) * (l + 1)); ++lm) {
                     const double* const row = adjoint_a + lm * s.lm_stride;
@@ -167,6 +220,9 @@ template <int N>
                         const double w = row[n];
                         value += w * load_lanes(g + static_cast<std::size_t>(n) * stride);
                         slope += w * load_lanes(dg + static_cast<std::size_t>(n) * stride);
+                    }
+                    if (scaled) {
+                        factor.apply(value, slope);
                     }
                     const std::size_t at = lm * stride + j;
                     along += slope * load_lanes(harmonics + at);
@@ -187,7 +243,7 @@ template <int N>
 // adjoints at a time: g, g', Y and ∇Y are loaded once per pair of members, and each member's sums
 // run in the same order as in pair_gradient_kernel (so a member's result does not depend on the
 // path). Two members keep 12 vector accumulators live, which fits the 16 AVX2 registers.
-template <int N>
+template <int N, bool Separable>
 [[gnu::always_inline]] inline void member_pair_gradient_body(
     const KernelShape& s, const double* adjoints, std::size_t adjoint_stride, std::size_t members,
     const double* x, const double* y, const double* z, const double* distance, const double* harmonics,
@@ -213,6 +269,9 @@ template <int N>
                     const std::size_t offset = s.radial_offset[static_cast<std::size_t>(l)] * stride + j;
                     const double* const g = radial + offset;
                     const double* const dg = radial_derivatives + offset;
+                    const bool scaled = Separable && l > 0;
+                    const Factor factor =
+                        scaled ? angular_factor(s, l, radial, radial_derivatives, j) : Factor{};
                     for (std::size_t lm = static_cast<std::size_t>(l * l);
                          lm < static_cast<std::size_t>((l + 1) * (l + 1)); ++lm) {
                         const double* const row0 = adjoint0 + lm * s.lm_stride;
@@ -227,6 +286,10 @@ template <int N>
                             slope0 += w0 * dgn;
                             value1 += w1 * gn;
                             slope1 += w1 * dgn;
+                        }
+                        if (scaled) {
+                            factor.apply(value0, slope0);
+                            factor.apply(value1, slope1);
                         }
                         const std::size_t at = lm * stride + j;
                         const Lanes ylm = load_lanes(harmonics + at);
@@ -271,26 +334,70 @@ int uniform_radial_count(const KernelShape& s) {
     return first;
 }
 
+template <bool Separable>
+[[gnu::always_inline]] inline void pair_gradient_channels(const KernelShape& s, const double* adjoint,
+                                                          const double* x, const double* y, const double* z,
+                                                          const double* distance, const double* harmonics,
+                                                          const double* harmonic_gradients,
+                                                          const double* radial,
+                                                          const double* radial_derivatives, double* out) {
+    switch (uniform_radial_count(s)) {
+        case 8:
+            pair_gradient_body<8, Separable>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients,
+                                             radial, radial_derivatives, out);
+            return;
+        case 10:
+            pair_gradient_body<10, Separable>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients,
+                                              radial, radial_derivatives, out);
+            return;
+        case 12:
+            pair_gradient_body<12, Separable>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients,
+                                              radial, radial_derivatives, out);
+            return;
+        default:
+            pair_gradient_body<0, Separable>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients,
+                                             radial, radial_derivatives, out);
+    }
+}
+
+template <bool Separable>
+[[gnu::always_inline]] inline void member_pair_gradient_channels(
+    const KernelShape& s, const double* adjoints, std::size_t adjoint_stride, std::size_t members,
+    const double* x, const double* y, const double* z, const double* distance, const double* harmonics,
+    const double* harmonic_gradients, const double* radial, const double* radial_derivatives, double* out) {
+    switch (uniform_radial_count(s)) {
+        case 8:
+            member_pair_gradient_body<8, Separable>(s, adjoints, adjoint_stride, members, x, y, z, distance,
+                                                    harmonics, harmonic_gradients, radial, radial_derivatives,
+                                                    out);
+            return;
+        case 10:
+            member_pair_gradient_body<10, Separable>(s, adjoints, adjoint_stride, members, x, y, z, distance,
+                                                     harmonics, harmonic_gradients, radial,
+                                                     radial_derivatives, out);
+            return;
+        case 12:
+            member_pair_gradient_body<12, Separable>(s, adjoints, adjoint_stride, members, x, y, z, distance,
+                                                     harmonics, harmonic_gradients, radial,
+                                                     radial_derivatives, out);
+            return;
+        default:
+            member_pair_gradient_body<0, Separable>(s, adjoints, adjoint_stride, members, x, y, z, distance,
+                                                    harmonics, harmonic_gradients, radial, radial_derivatives,
+                                                    out);
+    }
+}
+
 [[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void pair_gradient_kernel(
     const KernelShape& s, const double* adjoint, const double* x, const double* y, const double* z,
     const double* distance, const double* harmonics, const double* harmonic_gradients, const double* radial,
     const double* radial_derivatives, double* out) {
-    switch (uniform_radial_count(s)) {
-        case 8:
-            pair_gradient_body<8>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
-                                  radial_derivatives, out);
-            return;
-        case 10:
-            pair_gradient_body<10>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
-                                   radial_derivatives, out);
-            return;
-        case 12:
-            pair_gradient_body<12>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
-                                   radial_derivatives, out);
-            return;
-        default:
-            pair_gradient_body<0>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
-                                  radial_derivatives, out);
+    if (s.separable) {
+        pair_gradient_channels<true>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
+                                     radial_derivatives, out);
+    } else {
+        pair_gradient_channels<false>(s, adjoint, x, y, z, distance, harmonics, harmonic_gradients, radial,
+                                      radial_derivatives, out);
     }
 }
 
@@ -298,22 +405,12 @@ int uniform_radial_count(const KernelShape& s) {
     const KernelShape& s, const double* adjoints, std::size_t adjoint_stride, std::size_t members,
     const double* x, const double* y, const double* z, const double* distance, const double* harmonics,
     const double* harmonic_gradients, const double* radial, const double* radial_derivatives, double* out) {
-    switch (uniform_radial_count(s)) {
-        case 8:
-            member_pair_gradient_body<8>(s, adjoints, adjoint_stride, members, x, y, z, distance, harmonics,
-                                         harmonic_gradients, radial, radial_derivatives, out);
-            return;
-        case 10:
-            member_pair_gradient_body<10>(s, adjoints, adjoint_stride, members, x, y, z, distance, harmonics,
-                                          harmonic_gradients, radial, radial_derivatives, out);
-            return;
-        case 12:
-            member_pair_gradient_body<12>(s, adjoints, adjoint_stride, members, x, y, z, distance, harmonics,
-                                          harmonic_gradients, radial, radial_derivatives, out);
-            return;
-        default:
-            member_pair_gradient_body<0>(s, adjoints, adjoint_stride, members, x, y, z, distance, harmonics,
-                                         harmonic_gradients, radial, radial_derivatives, out);
+    if (s.separable) {
+        member_pair_gradient_channels<true>(s, adjoints, adjoint_stride, members, x, y, z, distance,
+                                            harmonics, harmonic_gradients, radial, radial_derivatives, out);
+    } else {
+        member_pair_gradient_channels<false>(s, adjoints, adjoint_stride, members, x, y, z, distance,
+                                             harmonics, harmonic_gradients, radial, radial_derivatives, out);
     }
 }
 
@@ -366,8 +463,8 @@ void evaluate_centre(const FeatureLayout& layout, const SphericalHarmonics& harm
 
     const std::size_t lm = harmonics.size();
     grow(terms.harmonics, lm * stride);
-    grow(terms.radial, radial.size() * stride);
-    grow(terms.radial_derivatives, radial.size() * stride);
+    grow(terms.radial, radial.tabulated() * stride);
+    grow(terms.radial_derivatives, radial.tabulated() * stride);
     const std::span<const double> x(terms.x.data(), stride);
     const std::span<const double> y(terms.y.data(), stride);
     const std::span<const double> z(terms.z.data(), stride);
@@ -378,7 +475,9 @@ void evaluate_centre(const FeatureLayout& layout, const SphericalHarmonics& harm
     } else {
         harmonics.compute_components(x, y, z, {terms.harmonics.data(), lm * stride}, {});
     }
-    radial.compute_components({terms.distance.data(), stride}, terms.radial, terms.radial_derivatives);
+    // A separable basis leaves its products to the kernels (KernelShape::separable).
+    radial.compute_tabulated_components({terms.distance.data(), stride}, terms.radial,
+                                        terms.radial_derivatives);
 }
 
 void centre_density(const FeatureLayout& layout, const SplinedRadialBasis& radial, const CentreTerms& terms,

@@ -6,6 +6,10 @@
 //   pair gradients   ∂E/∂r_j = r̂_j Σ_lm G'_lm Y_lm + Σ_lm G_lm ∇Y_lm,
 //                    G_lm = Σ_n A^a_{nlm} g_nl(r_j),  G'_lm = Σ_n A^a_{nlm} g'_nl(r_j)
 //
+// For a separable basis, g_nl = P_n A_l, the tables hold only the spline's own rows (P_n, A_l) and
+// the kernels apply A_l: c = Σ_j (Y_lm A_l) P_n, G_lm = A_l Σ_n A P_n. The n_max rows of P_n then
+// serve every l, and the (l_max + 1) n_max products are never formed.
+//
 // Why this layout: a centre has ~50 neighbours but only n_max ≈ 8 radial channels, so loops over
 // n are too short to vectorise well, while every table here is a row of `stride` neighbours
 // (Y[lm][j], ∇Y[d][lm][j], g[f][j], g'[f][j]): the recursions for Y, the contraction over n and
@@ -35,8 +39,8 @@ struct CentreTerms {
     std::vector<double> x, y, z, distance;
     std::vector<double> harmonics;           // (l_max+1)² × stride
     std::vector<double> harmonic_gradients;  // 3 × (l_max+1)² × stride
-    std::vector<double> radial;              // radial.size() × stride
-    std::vector<double> radial_derivatives;  // radial.size() × stride
+    std::vector<double> radial;              // radial.tabulated() × stride (the spline's rows)
+    std::vector<double> radial_derivatives;  // radial.tabulated() × stride
     std::vector<double> pair_gradients;      // 3 × stride: ∂E/∂r_ij per slot
     std::vector<std::size_t> fill;           // counting-sort cursors
 };

@@ -943,6 +943,12 @@ void SplinedRadialBasis::compute_components(std::span<const double> r, std::span
                        derivatives.data());
 }
 
+void SplinedRadialBasis::compute_tabulated_components(std::span<const double> r, std::span<double> values,
+                                                      std::span<double> derivatives) const {
+    const SplineGrid grid{table_.data(), columns_, grid_points_, start_, spacing_, inverse_spacing_, cutoff_};
+    spline_components(grid, r.data(), r.size(), values.data(), derivatives.data());
+}
+
 void SplinedRadialBasis::compute(double r, std::span<double> values, std::span<double> derivatives) const {
     if (!separable_) {
         interpolate(r, values.data(), derivatives.data());

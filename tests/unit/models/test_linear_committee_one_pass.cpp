@@ -53,6 +53,15 @@ FeatureSettings with_orders(bool nu3, bool message_passing) {
     return s;
 }
 
+// The shipped kind of basis: the component-major kernels read P_n and A_l and apply A_l themselves,
+// while compute() and backward() take the generic per-pair path through the products.
+FeatureSettings separable_basis(FeatureSettings s) {
+    s.radial_basis = chorus::models::features::RadialBasisType::separable_smeared_gto;
+    s.smearing = 0.3;
+    s.radial_scaling = chorus::models::features::RadialScaling{1.5, 4.0, 1.0};
+    return s;
+}
+
 void check_against_member_passes(const FeatureSettings& settings, std::size_t members) {
     std::mt19937_64 engine(5);
     const System system = chorus::test::random_water(2, engine);
@@ -110,6 +119,10 @@ TEST_CASE("one-pass committee adjoint equals one adjoint pass per member", "[lin
         check_against_member_passes(with_orders(false, false), 3);
     }
     SECTION("M = 1") { check_against_member_passes(with_orders(false, false), 1); }
+    SECTION("ν ≤ 2, separable basis, even and odd M") {
+        check_against_member_passes(separable_basis(with_orders(false, false)), 4);
+        check_against_member_passes(separable_basis(with_orders(false, false)), 3);
+    }
     SECTION("with ν = 3, general adjoint") { check_against_member_passes(with_orders(true, false), 5); }
     SECTION("with [1←1], one pass per member") { check_against_member_passes(with_orders(false, true), 2); }
 }

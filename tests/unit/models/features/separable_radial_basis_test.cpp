@@ -167,7 +167,7 @@ TEST_CASE("separable-smeared-gto settings round-trip and need a smearing", "[fea
 TEST_CASE("separable-basis features: invariance, forces and virial by finite differences",
           "[features][gradients][radial]") {
     // All orders take the generic per-pair path; ν = 1 + ν = 2 alone (the shipped kind of model)
-    // takes the component-major kernels that read compute_components().
+    // takes the component-major kernels, which read the spline's P_n and A_l rows and apply A_l.
     FeatureSettings nu12 = separable(all_orders());
     nu12.nu3.reset();
     nu12.message_passing.reset();

@@ -311,6 +311,15 @@ public:
     void compute_components(std::span<const double> r, std::span<double> values,
                             std::span<double> derivatives) const;
 
+    // g_nl = P_n A_l with A_0 ≡ 1 (RadialFunctions::separable): kernels that apply A_l themselves
+    // read the spline's own rows instead of the size() products.
+    bool separable() const { return separable_; }
+    // The tabulated() rows for n = r.size() distances, component-major as compute_components: for
+    // a separable basis P_0 … P_{n_max−1} (cutoff included) and then A_1 … A_l_max; for any other
+    // basis the same as compute_components. Both spans ≥ tabulated()·n (not checked).
+    void compute_tabulated_components(std::span<const double> r, std::span<double> values,
+                                      std::span<double> derivatives) const;
+
 private:
     void tabulate(const RadialFunctions& basis, const CosineCutoff& cutoff, int cells_in_width);
     double midpoint_error(const RadialFunctions& basis, const CosineCutoff& cutoff) const;
