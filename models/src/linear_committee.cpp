@@ -82,23 +82,6 @@ std::string LinearCommittee::description() const {
     return text.str();
 }
 
-std::unique_ptr<LinearCommittee::Scratch> LinearCommittee::acquire_scratch() const {
-    {
-        const std::lock_guard lock(pool_mutex_);
-        if (!pool_.empty()) {
-            auto scratch = std::move(pool_.back());
-            pool_.pop_back();
-            return scratch;
-        }
-    }
-    return std::make_unique<Scratch>(calculator_);
-}
-
-void LinearCommittee::release_scratch(std::unique_ptr<Scratch> scratch) const {
-    const std::lock_guard lock(pool_mutex_);
-    pool_.push_back(std::move(scratch));
-}
-
 void LinearCommittee::compute(const engine::System& system, const engine::ComputeRequest& request,
                               engine::CommitteeResult& result) const {
     const std::size_t members = committee_size();
@@ -107,13 +90,8 @@ void LinearCommittee::compute(const engine::System& system, const engine::Comput
     const auto features = static_cast<Eigen::Index>(calculator_.size());
     result.reset(members, atoms, request);
 
-    // Returned to the pool on every path, exceptions included.
-    struct Lease {
-        const LinearCommittee& owner;
-        std::unique_ptr<Scratch> scratch;
-        ~Lease() { owner.release_scratch(std::move(scratch)); }
-    } lease{*this, acquire_scratch()};
-    Scratch& s = *lease.scratch;
+    const auto lease = scratch_pool_.lease([this] { return std::make_unique<Scratch>(calculator_); });
+    Scratch& s = *lease;
 
     const bool member_gradients = request.member_forces || request.member_virials;
     const bool mean_gradients = request.forces || request.virial;

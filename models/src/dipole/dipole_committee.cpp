@@ -110,23 +110,6 @@ std::string DipoleCommittee::description() const {
            std::to_string(feature_count()) + " λ=1 features per species, α = " + alpha;
 }
 
-std::unique_ptr<DipoleCommittee::Scratch> DipoleCommittee::acquire_scratch() const {
-    {
-        const std::lock_guard lock(pool_mutex_);
-        if (!pool_.empty()) {
-            auto scratch = std::move(pool_.back());
-            pool_.pop_back();
-            return scratch;
-        }
-    }
-    return std::make_unique<Scratch>(calculator_);
-}
-
-void DipoleCommittee::release_scratch(std::unique_ptr<Scratch> scratch) const {
-    const std::lock_guard lock(pool_mutex_);
-    pool_.push_back(std::move(scratch));
-}
-
 DipolePrediction DipoleCommittee::predict(const engine::System& system) const {
     return predict_with(system, parameters_.alpha);
 }
@@ -136,81 +119,69 @@ DipolePrediction DipoleCommittee::predict_uncalibrated(const engine::System& sys
 }
 
 DipolePrediction DipoleCommittee::predict_with(const engine::System& system, double alpha) const {
-    std::unique_ptr<Scratch> scratch = acquire_scratch();
     Eigen::Matrix3Xd raw;
-    try {
+    {
+        const auto scratch = scratch_pool_.lease([this] { return std::make_unique<Scratch>(calculator_); });
         dipole_design(calculator_, system, scratch->workspace, scratch->blocks, scratch->design);
         raw = scratch->design * stacked_weights_;
-    } catch (...) {
-        release_scratch(std::move(scratch));
-        throw;
     }
-    release_scratch(std::move(scratch));
     return summarise_members(raw, alpha);
 }
 
 DipoleDerivatives DipoleCommittee::derivatives(const engine::System& system, bool with_members) const {
-    std::unique_ptr<Scratch> scratch = acquire_scratch();
-    try {
-        calculator_.compute_equivariant(system, scratch->workspace, 1, scratch->blocks);
-        design_from_blocks(calculator_, system, scratch->blocks, scratch->design);
-        const DipolePrediction prediction =
-            summarise_members(scratch->design * stacked_weights_, parameters_.alpha);
-        const Eigen::Index features = scratch->blocks.cols();
-        const auto atoms = static_cast<Eigen::Index>(system.size());
-        const auto members = static_cast<Eigen::Index>(committee_size());
-        const Eigen::Index sets = with_members ? members : 1;
-        // Weight set k: member k, or the mean weights (μ̄ is linear in them; calibration keeps it).
-        const Eigen::MatrixXd weights =
-            with_members ? stacked_weights_ : Eigen::MatrixXd(stacked_weights_.rowwise().mean());
-        // μ_α = Σ_i Σ_q w^{(a_i)}_q B(3i + m(α), q), so ∂μ_α/∂B has the weights of atom i's species
-        // on row 3i + m(α) and zeros elsewhere.
-        scratch->gradients.resize(static_cast<std::size_t>(3 * sets));
-        for (Eigen::Index k = 0; k < sets; ++k) {
-            for (std::size_t alpha = 0; alpha < 3; ++alpha) {
-                features::FeatureMatrix& g = scratch->gradients[static_cast<std::size_t>(3 * k) + alpha];
-                g.setZero(3 * atoms, features);
-                for (Eigen::Index i = 0; i < atoms; ++i) {
-                    const Eigen::Index channel =
-                        parameters_.features.channel(system.atomic_numbers()[static_cast<std::size_t>(i)]);
-                    g.row(3 * i + cartesian_to_lambda1_row[alpha]) =
-                        weights.col(k).segment(channel * features, features).transpose();
-                }
+    const auto scratch = scratch_pool_.lease([this] { return std::make_unique<Scratch>(calculator_); });
+    calculator_.compute_equivariant(system, scratch->workspace, 1, scratch->blocks);
+    design_from_blocks(calculator_, system, scratch->blocks, scratch->design);
+    const DipolePrediction prediction =
+        summarise_members(scratch->design * stacked_weights_, parameters_.alpha);
+    const Eigen::Index features = scratch->blocks.cols();
+    const auto atoms = static_cast<Eigen::Index>(system.size());
+    const auto members = static_cast<Eigen::Index>(committee_size());
+    const Eigen::Index sets = with_members ? members : 1;
+    // Weight set k: member k, or the mean weights (μ̄ is linear in them; calibration keeps it).
+    const Eigen::MatrixXd weights =
+        with_members ? stacked_weights_ : Eigen::MatrixXd(stacked_weights_.rowwise().mean());
+    // μ_α = Σ_i Σ_q w^{(a_i)}_q B(3i + m(α), q), so ∂μ_α/∂B has the weights of atom i's species
+    // on row 3i + m(α) and zeros elsewhere.
+    scratch->gradients.resize(static_cast<std::size_t>(3 * sets));
+    for (Eigen::Index k = 0; k < sets; ++k) {
+        for (std::size_t alpha = 0; alpha < 3; ++alpha) {
+            features::FeatureMatrix& g = scratch->gradients[static_cast<std::size_t>(3 * k) + alpha];
+            g.setZero(3 * atoms, features);
+            for (Eigen::Index i = 0; i < atoms; ++i) {
+                const Eigen::Index channel =
+                    parameters_.features.channel(system.atomic_numbers()[static_cast<std::size_t>(i)]);
+                g.row(3 * i + cartesian_to_lambda1_row[alpha]) =
+                    weights.col(k).segment(channel * features, features).transpose();
             }
         }
-        calculator_.backward_equivariant(system, scratch->workspace, 1, scratch->gradients, scratch->forces,
-                                         scratch->virials);
-        // forces = −∂μ_α/∂r: row α of set k is minus the flattened forces of gradient 3k + α.
-        std::vector<Eigen::MatrixXd> raw(static_cast<std::size_t>(sets), Eigen::MatrixXd(3, 3 * atoms));
-        for (Eigen::Index k = 0; k < sets; ++k) {
-            for (std::size_t alpha = 0; alpha < 3; ++alpha) {
-                const Eigen::Matrix3Xd& f = scratch->forces[static_cast<std::size_t>(3 * k) + alpha];
-                raw[static_cast<std::size_t>(k)].row(static_cast<Eigen::Index>(alpha)) =
-                    -Eigen::Map<const Eigen::RowVectorXd>(f.data(), 3 * atoms);
-            }
-        }
-        release_scratch(std::move(scratch));
-        DipoleDerivatives result;
-        result.prediction = prediction;
-        if (!with_members) {
-            result.mean = std::move(raw.front());
-            return result;
-        }
-        result.mean.setZero(3, 3 * atoms);
-        for (const auto& member : raw) {
-            result.mean += member;
-        }
-        result.mean /= static_cast<double>(sets);
-        for (const auto& member : raw) {
-            result.members.push_back(result.mean + parameters_.alpha * (member - result.mean));
-        }
-        return result;
-    } catch (...) {
-        if (scratch) {
-            release_scratch(std::move(scratch));
-        }
-        throw;
     }
+    calculator_.backward_equivariant(system, scratch->workspace, 1, scratch->gradients, scratch->forces,
+                                     scratch->virials);
+    // forces = −∂μ_α/∂r: row α of set k is minus the flattened forces of gradient 3k + α.
+    std::vector<Eigen::MatrixXd> raw(static_cast<std::size_t>(sets), Eigen::MatrixXd(3, 3 * atoms));
+    for (Eigen::Index k = 0; k < sets; ++k) {
+        for (std::size_t alpha = 0; alpha < 3; ++alpha) {
+            const Eigen::Matrix3Xd& f = scratch->forces[static_cast<std::size_t>(3 * k) + alpha];
+            raw[static_cast<std::size_t>(k)].row(static_cast<Eigen::Index>(alpha)) =
+                -Eigen::Map<const Eigen::RowVectorXd>(f.data(), 3 * atoms);
+        }
+    }
+    DipoleDerivatives result;
+    result.prediction = prediction;
+    if (!with_members) {
+        result.mean = std::move(raw.front());
+        return result;
+    }
+    result.mean.setZero(3, 3 * atoms);
+    for (const auto& member : raw) {
+        result.mean += member;
+    }
+    result.mean /= static_cast<double>(sets);
+    for (const auto& member : raw) {
+        result.members.push_back(result.mean + parameters_.alpha * (member - result.mean));
+    }
+    return result;
 }
 
 DipolePrediction summarise_members(const Eigen::Matrix3Xd& raw_members, double alpha) {

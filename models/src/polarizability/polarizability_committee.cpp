@@ -202,23 +202,6 @@ std::string PolarizabilityCommittee::description() const {
            " λ=2 features per species, α = " + alpha;
 }
 
-std::unique_ptr<PolarizabilityCommittee::Scratch> PolarizabilityCommittee::acquire_scratch() const {
-    {
-        const std::lock_guard lock(pool_mutex_);
-        if (!pool_.empty()) {
-            auto scratch = std::move(pool_.back());
-            pool_.pop_back();
-            return scratch;
-        }
-    }
-    return std::make_unique<Scratch>(calculator_);
-}
-
-void PolarizabilityCommittee::release_scratch(std::unique_ptr<Scratch> scratch) const {
-    const std::lock_guard lock(pool_mutex_);
-    pool_.push_back(std::move(scratch));
-}
-
 PolarizabilityPrediction PolarizabilityCommittee::predict(const engine::System& system) const {
     return predict_with(system, parameters_.alpha_isotropic, parameters_.alpha);
 }
@@ -229,17 +212,13 @@ PolarizabilityPrediction PolarizabilityCommittee::predict_uncalibrated(const eng
 
 PolarizabilityPrediction PolarizabilityCommittee::predict_with(const engine::System& system,
                                                                double alpha_isotropic, double alpha) const {
-    std::unique_ptr<Scratch> scratch = acquire_scratch();
     Eigen::Matrix<double, 6, Eigen::Dynamic> raw;
-    try {
+    {
+        const auto scratch = scratch_pool_.lease([this] { return std::make_unique<Scratch>(calculator_); });
         polarizability_design(calculator_, system, scratch->workspace, scratch->blocks0, scratch->blocks2,
                               scratch->design);
         raw = scratch->design * stacked_weights_;
-    } catch (...) {
-        release_scratch(std::move(scratch));
-        throw;
     }
-    release_scratch(std::move(scratch));
     return summarise_polarizability_members(raw, alpha_isotropic, alpha);
 }
 

@@ -38,6 +38,7 @@
 
 #include "chorus/engine/model.hpp"
 #include "chorus/models/features/feature_calculator.hpp"
+#include "chorus/models/scratch_pool.hpp"
 
 namespace chorus::models {
 
@@ -74,17 +75,12 @@ protected:
 
 private:
     struct Scratch;
-    // A pool rather than thread-local storage: TBB may run another evaluation on a thread that is
-    // waiting inside the feature calculator's own parallel loop, which would then share its scratch.
-    std::unique_ptr<Scratch> acquire_scratch() const;
-    void release_scratch(std::unique_ptr<Scratch> scratch) const;
 
     LinearCommitteeParameters parameters_;
     features::FeatureCalculator calculator_;
     Eigen::MatrixXd mean_weights_;     // S × F
     Eigen::MatrixXd stacked_weights_;  // (S·F) × M, column k = member k's weights, channel major
-    mutable std::mutex pool_mutex_;
-    mutable std::vector<std::unique_ptr<Scratch>> pool_;
+    ScratchPool<Scratch> scratch_pool_;
 };
 
 // The model-file document of a committee (format above), checksum included.

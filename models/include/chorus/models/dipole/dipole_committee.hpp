@@ -41,6 +41,7 @@
 #include "chorus/engine/model.hpp"
 #include "chorus/engine/system.hpp"
 #include "chorus/models/features/feature_calculator.hpp"
+#include "chorus/models/scratch_pool.hpp"
 
 namespace chorus::models::dipole {
 
@@ -120,14 +121,11 @@ private:
     DipolePrediction predict_with(const engine::System& system, double alpha) const;
 
     struct Scratch;
-    std::unique_ptr<Scratch> acquire_scratch() const;
-    void release_scratch(std::unique_ptr<Scratch> scratch) const;
 
     DipoleCommitteeParameters parameters_;
     features::FeatureCalculator calculator_;
     Eigen::MatrixXd stacked_weights_;  // (S·Q) × M, column k = member k, channel major
-    mutable std::mutex pool_mutex_;
-    mutable std::vector<std::unique_ptr<Scratch>> pool_;
+    ScratchPool<Scratch> scratch_pool_;
 };
 
 // Summary statistics of M member vectors (3 × M) after rescaling their spread by α.

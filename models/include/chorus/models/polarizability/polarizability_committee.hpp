@@ -41,6 +41,7 @@
 
 #include "chorus/engine/system.hpp"
 #include "chorus/models/features/feature_calculator.hpp"
+#include "chorus/models/scratch_pool.hpp"
 
 namespace chorus::models::polarizability {
 
@@ -121,15 +122,12 @@ private:
                                           double alpha) const;
 
     struct Scratch;
-    std::unique_ptr<Scratch> acquire_scratch() const;
-    void release_scratch(std::unique_ptr<Scratch> scratch) const;
 
     PolarizabilityCommitteeParameters parameters_;
     features::FeatureCalculator calculator_;
     PolarizabilityFeatureCounts counts_;
     Eigen::MatrixXd stacked_weights_;  // S·(1 + Q0 + Q2) × M, column k = member k, channel major
-    mutable std::mutex pool_mutex_;
-    mutable std::vector<std::unique_ptr<Scratch>> pool_;
+    ScratchPool<Scratch> scratch_pool_;
 };
 
 // Model-file document (format above), checksum included; the sizes are checked first.
