@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "../training/contraction_fit_refusal.hpp"
 #include "../training/labelled_frame_helpers.hpp"
+#include "../training/tensor_training_setup.hpp"
 #include "chorus/error.hpp"
 #include "chorus/models/training/committee_training.hpp"
 #include "chorus/models/training/normal_equations.hpp"
@@ -161,21 +161,8 @@ PolarizabilityTrainingResult train_polarizability_committee(
             progress(line);
         }
     };
-    if (settings.members <= 3) {
-        throw ConfigError("polarizability training: committee.members = " + std::to_string(settings.members) +
-                          "; the calibration α needs more than 3 members (science.md §5), use e.g. 16");
-    }
-    if (split.train.empty() || split.validation.empty()) {
-        throw InputError("polarizability training: " + std::to_string(split.train.size()) + " training and " +
-                         std::to_string(split.validation.size()) +
-                         " validation frames; both must be non-empty (more data or other split fractions)");
-    }
-    training::detail::refuse_contraction_fit(settings.features, "polarizability");
-    features::FeatureSettings feature_settings = settings.features;
-    if (feature_settings.species.empty()) {
-        feature_settings.species = training::species_in(frames);
-    }
-    feature_settings = polarizability_feature_settings(std::move(feature_settings));
+    const features::FeatureSettings feature_settings = polarizability_feature_settings(
+        training::detail::tensor_training_features(frames, split, settings, "polarizability", 16));
     const features::FeatureCalculator calculator(feature_settings);
     const auto species = static_cast<Eigen::Index>(calculator.species());
     const PolarizabilityFeatureCounts counts = polarizability_feature_counts(feature_settings);
