@@ -10,52 +10,26 @@
 
 #include "chorus/error.hpp"
 #include "chorus/models/polarizability/polarizability_training.hpp"
-#include "json_file.hpp"
 #include "polarizability_report.hpp"
+#include "tensor_train_start.hpp"
 #include "training_data.hpp"
 #include "training_record.hpp"
 
 namespace chorus::server {
-namespace {
-
 namespace training = models::training;
 namespace polarizability = models::polarizability;
 
-training::TrainSettings read_settings(const TrainCommandSettings& command) {
-    nlohmann::json document = nlohmann::json::object();
-    if (command.config_path) {
-        document = read_json_file(*command.config_path, "training configuration");
-    }
-    training::TrainSettings settings = polarizability::polarizability_train_settings_from_json(
-        document, command.config_path.value_or("<defaults>"));
-    settings.seed = command.seed;
-    return settings;
-}
-
-}  // namespace
-
 int run_polarizability_train(const TrainCommandSettings& command, std::ostream& out) {
-    if (command.data_paths.empty()) {
-        throw ConfigError("no training data; give at least one --data FILE.xyz");
-    }
-    if (command.baseline_path) {
-        throw ConfigError(
-            "--baseline applies to energy models; --target polarizability learns the polarizability itself");
-    }
     const int threads = command.threads > 0 ? command.threads : tbb::info::default_concurrency();
     const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
                                           static_cast<std::size_t>(threads));
-    training::TrainSettings settings = read_settings(command);
-
-    TrainingData data = read_training_data(command.data_paths, nullptr, out);
-    if (settings.features.species.empty()) {
-        settings.features.species = training::species_in(data.frames);
-    }
-    settings.features = polarizability::polarizability_feature_settings(settings.features);
-    print_training_settings(out, "chorus train --target polarizability", "λ-SOAP λ = 0 and λ = 2", command,
-                            settings);
-
-    const training::DataSplit split = split_training_data(data, settings, out);
+    const TensorTarget target{"polarizability", "λ-SOAP λ = 0 and λ = 2",
+                              polarizability::polarizability_train_settings_from_json,
+                              polarizability::polarizability_feature_settings};
+    TensorTrainStart start = start_tensor_training(command, target, out);
+    const training::TrainSettings& settings = start.settings;
+    TrainingData& data = start.data;
+    const training::DataSplit& split = start.split;
     polarizability::PolarizabilityTrainingResult result =
         polarizability::train_polarizability_committee(data.frames, split, settings, progress_printer(out));
     record_split(data, split);
