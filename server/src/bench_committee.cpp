@@ -17,6 +17,7 @@
 #include "chorus/error.hpp"
 #include "chorus/models/linear_committee.hpp"
 #include "chorus/models/model_file.hpp"
+#include "json_file.hpp"
 #include "serve.hpp"
 
 namespace chorus::server {
@@ -439,11 +440,7 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
     }
     print_targets(rows, report);
     if (settings.json_path) {
-        std::ofstream file(*settings.json_path);
-        if (!file) {
-            throw IoError(fmt::format("cannot write the benchmark report to {}", *settings.json_path));
-        }
-        file << report.dump(2) << '\n';
+        write_json_file(*settings.json_path, report, 2, "the benchmark report");
     }
     return 0;
 }

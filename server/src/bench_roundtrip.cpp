@@ -24,6 +24,7 @@
 #include "chorus/models/lennard_jones.hpp"
 #include "chorus/models/model_file.hpp"
 #include "ipi_test_server.hpp"
+#include "json_file.hpp"
 #include "serve.hpp"
 #include "wire_conversion.hpp"
 
@@ -125,11 +126,7 @@ int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
                                      {"overhead_over_model_us", median - reference}});
     }
     if (settings.json_path) {
-        std::ofstream file(*settings.json_path);
-        if (!file) {
-            throw IoError(fmt::format("cannot write the benchmark report to {}", *settings.json_path));
-        }
-        file << report.dump(2) << '\n';
+        write_json_file(*settings.json_path, report, 2, "the benchmark report");
     }
     return 0;
 }

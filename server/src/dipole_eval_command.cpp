@@ -14,6 +14,7 @@
 #include "dipole_report.hpp"
 #include "eval_frames.hpp"
 #include "gnuplot.hpp"
+#include "json_file.hpp"
 
 namespace chorus::server {
 namespace {
@@ -188,10 +189,7 @@ int run_dipole_eval(const EvalCommandSettings& settings, std::ostream& out) {
                                   {"subset", settings.subset},
                                   {"frames", frame_json},
                                   {"summary", dipole_summary_json(summary)}};
-        std::ofstream file(*settings.json_path);
-        if (!(file << json.dump(1) << '\n')) {
-            throw IoError("cannot write '" + *settings.json_path + "'; check that its directory exists");
-        }
+        write_json_file(*settings.json_path, json, 1, "the evaluation report");
     }
     if (settings.plot_directory) {
         write_plots(*settings.plot_directory, predictions, summary, out);

@@ -21,6 +21,7 @@
 #include "error_statistics_json.hpp"
 #include "eval_frames.hpp"
 #include "gnuplot.hpp"
+#include "json_file.hpp"
 #include "polarizability_eval_command.hpp"
 
 namespace chorus::server {
@@ -213,10 +214,7 @@ int run_eval(const EvalCommandSettings& settings, std::ostream& out) {
         s["force_calibration"] = statistics_with_curve_json(summary.force_calibration);
         s["energy_calibration"] = statistics_with_curve_json(summary.energy_calibration);
         json["summary"] = s;
-        std::ofstream file(*settings.json_path);
-        if (!(file << json.dump(1) << '\n')) {
-            throw IoError("cannot write '" + *settings.json_path + "'; check that its directory exists");
-        }
+        write_json_file(*settings.json_path, json, 1, "the evaluation report");
     }
     if (settings.plot_directory) {
         write_plots(*settings.plot_directory, predictions, summary, out);

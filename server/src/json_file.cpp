@@ -22,4 +22,13 @@ nlohmann::json read_json_file(const std::string& path, const std::string& what) 
     }
 }
 
+void write_json_file(const std::string& path, const nlohmann::json& json, int indent,
+                     const std::string& what) {
+    std::ofstream file(path);
+    if (!(file << json.dump(indent) << '\n') || !file.flush()) {
+        throw IoError("cannot write " + what + " '" + path +
+                      "'; check that its directory exists and is writable");
+    }
+}
+
 }  // namespace chorus::server

@@ -12,6 +12,7 @@
 #include "chorus/models/extxyz.hpp"
 #include "chorus/models/polarizability/polarizability_training.hpp"
 #include "eval_frames.hpp"
+#include "json_file.hpp"
 #include "polarizability_report.hpp"
 
 namespace chorus::server {
@@ -92,10 +93,7 @@ int run_polarizability_eval(const EvalCommandSettings& settings, std::ostream& o
                                   {"subset", settings.subset},
                                   {"frames", frame_json},
                                   {"summary", polarizability_summary_json(summary)}};
-        std::ofstream file(*settings.json_path);
-        if (!(file << json.dump(1) << '\n')) {
-            throw IoError("cannot write '" + *settings.json_path + "'; check that its directory exists");
-        }
+        write_json_file(*settings.json_path, json, 1, "the evaluation report");
     }
     return 0;
 }

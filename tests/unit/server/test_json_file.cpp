@@ -41,3 +41,21 @@ TEST_CASE("read_json_file turns every JSON failure into a chorus error naming th
     std::filesystem::remove(path);
     CHECK_THROWS_AS(read_json_file(path, "training configuration"), chorus::IoError);
 }
+
+TEST_CASE("write_json_file writes what read_json_file reads, and names a file it cannot write",
+          "[server][json]") {
+    using chorus::server::read_json_file;
+    using chorus::server::write_json_file;
+    const std::string path = write_temporary("");
+    const nlohmann::json report = {{"rows", {1.5, 2.5}}, {"model", "water"}};
+    write_json_file(path, report, 2, "the benchmark report");
+    CHECK(read_json_file(path, "report") == report);
+    std::filesystem::remove(path);
+
+    const std::string missing =
+        (std::filesystem::temp_directory_path() / "chorus-no-such-directory" / "r.json").string();
+    CHECK_THROWS_AS(write_json_file(missing, report, 1, "the evaluation report"), chorus::IoError);
+    CHECK_THROWS_WITH(
+        write_json_file(missing, report, 1, "the evaluation report"),
+        Catch::Contains("the evaluation report '" + missing + "'") && Catch::Contains("directory exists"));
+}
