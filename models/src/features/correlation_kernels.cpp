@@ -529,6 +529,15 @@ double linear_local_adjoint(const FeatureLayout& layout, const double* matrices,
     return energy;
 }
 
+void bispectrum_features(const KernelContext& k, const double* c, double* x, double* scratch) {
+    bispectrum<false>(k, c, c, c, x, scratch);
+}
+
+void bispectrum_adjoint(const KernelContext& k, const double* c, const double* dx, double* g,
+                        double* scratch) {
+    bispectrum_backward(k, c, dx, g, scratch);
+}
+
 // ---- [1←1] --------------------------------------------------------------------------------------
 // Message layout per (e, b, triple): [n2][n3][μ], μ over 2l1+1; couplings C^{l1 μ}_{l2 m2; l3 m3}
 // with m2 on the neighbour's density and m3 on the bond harmonics.

@@ -252,7 +252,8 @@ void add_to_channel_sums(ThreadScratch& s, std::size_t size, std::size_t channel
 }
 
 // The threads' sums (S × width each, row = channel) added up. With `invariant_sums` the rows hold
-// accumulate_invariant_sums() accumulators, gathered here into feature order (S × F).
+// accumulate_invariant_sums() accumulators, gathered here into feature order (S × F), followed by
+// the sums of the ν = 3 features when width exceeds invariant_sums_size.
 void collect_channel_sums(State& state, const Tables& t, std::size_t width, bool invariant_sums,
                           Eigen::MatrixXd& sums) {
     const auto species = static_cast<Eigen::Index>(t.layout.species);
@@ -268,9 +269,14 @@ void collect_channel_sums(State& state, const Tables& t, std::size_t width, bool
         return;
     }
     FeatureMatrix features = FeatureMatrix::Zero(species, static_cast<Eigen::Index>(t.layout.size));
+    // Past the invariant sums, the ν = 3 features' own sums (compute_linear).
+    const std::size_t invariant_width = detail::invariant_sums_size(t.layout);
+    const auto nu3_size = static_cast<Eigen::Index>(width - invariant_width);
     for (Eigen::Index channel = 0; channel < species; ++channel) {
         detail::invariant_sums_to_features(t.context, total.row(channel).data(),
                                            features.row(channel).data());
+        features.row(channel).segment(static_cast<Eigen::Index>(t.layout.nu3_offset), nu3_size) =
+            total.row(channel).segment(static_cast<Eigen::Index>(invariant_width), nu3_size);
     }
     sums = features;
 }
@@ -593,20 +599,23 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
     if (features != nullptr) {
         features->resize(static_cast<Eigen::Index>(state.atoms), static_cast<Eigen::Index>(f));
     }
-    // Without ν = 3 the adjoint comes straight from the weights as matrices (linear_matrices), and
-    // the features are formed only when the caller asks for them.
-    const bool matrices = layout.nu3.empty();
+    // ν ≤ 2: the adjoint comes straight from the weights as matrices (linear_matrices), and the
+    // features are formed only when the caller asks for them. ν = 3, when present, is added by its
+    // own kernels (its features are needed for the energy and the channel sums): the generic
+    // power-spectrum forward and adjoint cost as much again as the whole ν ≤ 2 model.
+    const bool nu3 = !layout.nu3.empty();
+    const std::size_t nu3_size = layout.mp_offset - layout.nu3_offset;
     const std::size_t matrix_size = detail::linear_matrices_size(layout);
-    if (matrices) {
-        state.linear.resize(species() * matrix_size);
-        for (std::size_t channel = 0; channel < species(); ++channel) {
-            detail::linear_matrices(layout, state.weight_rows.data() + channel * f,
-                                    state.linear.data() + channel * matrix_size);
-        }
+    state.linear.resize(species() * matrix_size);
+    for (std::size_t channel = 0; channel < species(); ++channel) {
+        detail::linear_matrices(layout, state.weight_rows.data() + channel * f,
+                                state.linear.data() + channel * matrix_size);
     }
     reset_accumulators(state, state.atoms);
-    // ν ≤ 2: the channel sums from summed products, without each centre's feature vector.
-    const std::size_t sums_width = matrices ? detail::invariant_sums_size(layout) : f;
+    // The channel sums: ν ≤ 2 from summed products, without each centre's feature vector, then
+    // the ν = 3 features themselves (collect_channel_sums).
+    const std::size_t invariant_width = detail::invariant_sums_size(layout);
+    const std::size_t sums_width = invariant_width + nu3_size;
     const std::size_t sums_size = species() * sums_width;
     if (channel_sums != nullptr) {
         begin_channel_sums(state, sums_size);
@@ -619,37 +628,38 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         centre_density(t, s, c);
         const double* w = weight_row(i);
         const auto channel = static_cast<std::size_t>(state.channels[i]);
-        if (matrices) {
-            const double* m = state.linear.data() + channel * matrix_size;
-            const double energy = detail::linear_local_adjoint(layout, m, w, c, s.adjoint.data());
-            if (features != nullptr) {
-                detail::local_features(t.context, c, features->row(static_cast<Eigen::Index>(i)).data(),
-                                       s.local.data());
-            }
-            if (channel_sums != nullptr) {
-                add_invariant_sums(t, s, sums_size, sums_width, channel, c);
-            }
-            s.energy += energy;
-        } else {
-            double* x =
-                features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
+        const double* m = state.linear.data() + channel * matrix_size;
+        double energy = detail::linear_local_adjoint(layout, m, w, c, s.adjoint.data());
+        double* x =
+            features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
+        if (features != nullptr) {
             detail::local_features(t.context, c, x, s.local.data());
-            if (channel_sums != nullptr) {
-                add_to_channel_sums(s, sums_size, channel, x, f);
-            }
-            double energy = 0.0;
-            for (std::size_t k = 0; k < f; ++k) {
-                energy += w[k] * x[k];
-            }
-            s.energy += energy;
-            std::fill_n(s.adjoint.data(), d, 0.0);
-            detail::local_backward(t.context, c, w, s.adjoint.data(), s.local.data());
+        } else if (nu3) {
+            detail::bispectrum_features(t.context, c, x, s.local.data());
         }
+        if (channel_sums != nullptr) {
+            add_invariant_sums(t, s, sums_size, sums_width, channel, c);
+        }
+        if (nu3) {
+            double nu3_energy = 0.0;
+            for (std::size_t k = layout.nu3_offset; k < layout.mp_offset; ++k) {
+                nu3_energy += w[k] * x[k];
+            }
+            energy += nu3_energy;
+            detail::bispectrum_adjoint(t.context, c, w, s.adjoint.data(), s.local.data());
+            if (channel_sums != nullptr) {
+                double* const sum = s.channel_sums.data() + channel * sums_width + invariant_width;
+                for (std::size_t k = 0; k < nu3_size; ++k) {
+                    sum[k] += x[layout.nu3_offset + k];
+                }
+            }
+        }
+        s.energy += energy;
         centre_backward(t, state, i, s, s.adjoint.data());
     });
     state.densities_ready = true;
     if (channel_sums != nullptr) {
-        collect_channel_sums(state, t, sums_width, matrices, *channel_sums);
+        collect_channel_sums(state, t, sums_width, true, *channel_sums);
     }
     return collect_accumulators(state, forces, virial);
 }
