@@ -205,8 +205,10 @@ void bispectrum(const KernelContext& k, const double* a, const double* b, const 
     }
 }
 
+// With x (the centre's full feature vector), also writes the ν = 3 features from the couplings it
+// forms anyway, summed in the order of bispectrum() so that they are the same numbers.
 void bispectrum_backward(const KernelContext& k, const double* c, const double* dx, double* g,
-                         double* scratch) {
+                         double* scratch, double* x = nullptr) {
     const auto& layout = k.layout;
     const int channels = layout.species * layout.nu3_truncation.n_max;
     const std::size_t stride = layout.lm_stride;
@@ -218,13 +220,21 @@ void bispectrum_backward(const KernelContext& k, const double* c, const double* 
         couple_pairs(k, t, c, c, coupled);
         std::fill_n(dcoupled, block, 0.0);
         const double* in = dx + layout.nu3_offset + t.first;
+        double* out = x != nullptr ? x + layout.nu3_offset + t.first : nullptr;
         for (const auto& [k1, k2, k3] : t.ks) {
             const double d = *in++;
+            const std::size_t pair = static_cast<std::size_t>((k1 * channels + k2) * width);
+            const std::size_t row_c = channel_row(layout, k3) + lm_start(t.l3) * stride;
+            if (out != nullptr) {
+                double sum = 0.0;
+                for (int mu = 0; mu < width; ++mu) {
+                    sum += coupled[pair + mu] * c[row_c + mu * stride];
+                }
+                *out++ = sum;
+            }
             if (d == 0.0) {
                 continue;
             }
-            const std::size_t pair = static_cast<std::size_t>((k1 * channels + k2) * width);
-            const std::size_t row_c = channel_row(layout, k3) + lm_start(t.l3) * stride;
             for (int mu = 0; mu < width; ++mu) {
                 dcoupled[pair + mu] += d * c[row_c + mu * stride];
                 g[row_c + mu * stride] += d * coupled[pair + mu];
@@ -529,13 +539,9 @@ double linear_local_adjoint(const FeatureLayout& layout, const double* matrices,
     return energy;
 }
 
-void bispectrum_features(const KernelContext& k, const double* c, double* x, double* scratch) {
-    bispectrum<false>(k, c, c, c, x, scratch);
-}
-
-void bispectrum_adjoint(const KernelContext& k, const double* c, const double* dx, double* g,
-                        double* scratch) {
-    bispectrum_backward(k, c, dx, g, scratch);
+void bispectrum_features_and_adjoint(const KernelContext& k, const double* c, const double* dx, double* x,
+                                     double* g, double* scratch) {
+    bispectrum_backward(k, c, dx, g, scratch, x);
 }
 
 // ---- [1←1] --------------------------------------------------------------------------------------

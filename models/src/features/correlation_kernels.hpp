@@ -75,11 +75,11 @@ double linear_local_adjoint(const FeatureLayout& layout, const double* matrices,
                             const double* c, double* g);
 
 // ν = 3 alone, for linear models that take ν ≤ 2 through the matrices above: the bispectrum entries
-// [nu3_offset, mp_offset) of x (the full feature vector of the centre), and ∂/∂c of Σ_f dx_f X_f
-// over those entries of dx, accumulated into g. Scratch: local_scratch_size.
-void bispectrum_features(const KernelContext& k, const double* c, double* x, double* scratch);
-void bispectrum_adjoint(const KernelContext& k, const double* c, const double* dx, double* g,
-                        double* scratch);
+// [nu3_offset, mp_offset) of x (the full feature vector of the centre; the same numbers as
+// local_features writes there), and ∂/∂c of Σ_f dx_f X_f over those entries of dx, accumulated
+// into g, from one set of couplings. Scratch: local_scratch_size.
+void bispectrum_features_and_adjoint(const KernelContext& k, const double* c, const double* dx, double* x,
+                                     double* g, double* scratch);
 
 // [1←1]: M(i) += the message of neighbour j (species e, density c_j) along the bond r_ij.
 void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, const double* c_j,

@@ -634,19 +634,17 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
             features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
         if (features != nullptr) {
             detail::local_features(t.context, c, x, s.local.data());
-        } else if (nu3) {
-            detail::bispectrum_features(t.context, c, x, s.local.data());
         }
         if (channel_sums != nullptr) {
             add_invariant_sums(t, s, sums_size, sums_width, channel, c);
         }
         if (nu3) {
+            detail::bispectrum_features_and_adjoint(t.context, c, w, x, s.adjoint.data(), s.local.data());
             double nu3_energy = 0.0;
             for (std::size_t k = layout.nu3_offset; k < layout.mp_offset; ++k) {
                 nu3_energy += w[k] * x[k];
             }
             energy += nu3_energy;
-            detail::bispectrum_adjoint(t.context, c, w, s.adjoint.data(), s.local.data());
             if (channel_sums != nullptr) {
                 double* const sum = s.channel_sums.data() + channel * sums_width + invariant_width;
                 for (std::size_t k = 0; k < nu3_size; ++k) {
