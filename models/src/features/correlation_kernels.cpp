@@ -205,10 +205,12 @@ void bispectrum(const KernelContext& k, const double* a, const double* b, const 
     }
 }
 
-// With x (the centre's full feature vector), also writes the ν = 3 features from the couplings it
-// forms anyway, summed in the order of bispectrum() so that they are the same numbers.
+// WithFeatures: also writes the ν = 3 entries of x (the centre's full feature vector) from the
+// couplings it forms anyway, summed in the order of bispectrum() so that they are the same numbers.
+// A template parameter, so that the adjoint alone (local_backward) stays the loop it was.
+template <bool WithFeatures>
 void bispectrum_backward(const KernelContext& k, const double* c, const double* dx, double* g,
-                         double* scratch, double* x = nullptr) {
+                         double* scratch, double* x) {
     const auto& layout = k.layout;
     const int channels = layout.species * layout.nu3_truncation.n_max;
     const std::size_t stride = layout.lm_stride;
@@ -220,20 +222,25 @@ void bispectrum_backward(const KernelContext& k, const double* c, const double* 
         couple_pairs(k, t, c, c, coupled);
         std::fill_n(dcoupled, block, 0.0);
         const double* in = dx + layout.nu3_offset + t.first;
-        double* out = x != nullptr ? x + layout.nu3_offset + t.first : nullptr;
+        double* out = WithFeatures ? x + layout.nu3_offset + t.first : nullptr;
         for (const auto& [k1, k2, k3] : t.ks) {
             const double d = *in++;
+            if constexpr (!WithFeatures) {
+                if (d == 0.0) {
+                    continue;
+                }
+            }
             const std::size_t pair = static_cast<std::size_t>((k1 * channels + k2) * width);
             const std::size_t row_c = channel_row(layout, k3) + lm_start(t.l3) * stride;
-            if (out != nullptr) {
+            if constexpr (WithFeatures) {
                 double sum = 0.0;
                 for (int mu = 0; mu < width; ++mu) {
                     sum += coupled[pair + mu] * c[row_c + mu * stride];
                 }
                 *out++ = sum;
-            }
-            if (d == 0.0) {
-                continue;
+                if (d == 0.0) {
+                    continue;
+                }
             }
             for (int mu = 0; mu < width; ++mu) {
                 dcoupled[pair + mu] += d * c[row_c + mu * stride];
@@ -365,7 +372,7 @@ void local_backward(const KernelContext& k, const double* c, const double* dx, d
         }
     }
     power_spectrum_backward(k, c, dx, g, scratch);
-    bispectrum_backward(k, c, dx, g, scratch);
+    bispectrum_backward<false>(k, c, dx, g, scratch, nullptr);
 }
 
 void local_tangent(const KernelContext& k, const double* c, const double* dc, double* x, double* scratch) {
@@ -541,7 +548,7 @@ double linear_local_adjoint(const FeatureLayout& layout, const double* matrices,
 
 void bispectrum_features_and_adjoint(const KernelContext& k, const double* c, const double* dx, double* x,
                                      double* g, double* scratch) {
-    bispectrum_backward(k, c, dx, g, scratch, x);
+    bispectrum_backward<true>(k, c, dx, g, scratch, x);
 }
 
 // ---- [1←1] --------------------------------------------------------------------------------------
