@@ -46,6 +46,21 @@ asio::awaitable<std::size_t> Connection::read_some(std::span<std::byte> buffer) 
                                                asio::use_awaitable);
 }
 
+std::size_t Connection::read_available(std::span<std::byte> buffer) {
+    // Asio keeps its own descriptors non-blocking for the asynchronous operations; this only makes
+    // the synchronous read below return would_block instead of waiting.
+    socket_.non_blocking(true);
+    std::error_code error;
+    const std::size_t bytes = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), error);
+    if (error == asio::error::would_block || error == asio::error::try_again) {
+        return 0;
+    }
+    if (error) {
+        throw std::system_error(error);
+    }
+    return bytes;
+}
+
 asio::awaitable<void> Connection::write(std::span<const std::byte> bytes) {
     co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
 }

@@ -22,6 +22,8 @@ public:
     // Reads what is available (at least one byte); throws std::system_error (asio::error::eof at
     // an orderly close by the peer).
     asio::awaitable<std::size_t> read_some(std::span<std::byte> buffer);
+    // What has already arrived, without waiting: 0 when nothing has. Throws as read_some does.
+    std::size_t read_available(std::span<std::byte> buffer);
     asio::awaitable<void> write(std::span<const std::byte> bytes);
 
     // Closes the socket; pending operations complete with operation_aborted. Never throws.
