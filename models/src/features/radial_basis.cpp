@@ -877,71 +877,26 @@ struct SplineGrid {
     }
 }
 
-// The products g_nl = P_n A_l of a separable basis for l ≥ 1, with g'_nl = P'_n A_l + P_n A'_l, from
-// the P_n rows (rows 0 … n_max − 1 of values/derivatives, which are also the l = 0 rows since
-// A_0 = 1) and the A_l rows in `angular`/`angular_derivatives` (row l − 1); every row holds n
-// distances. Four distances at a time, with every A_l of them kept in registers while the P_n
-// stream past: each P_n is loaded once for all l, and only the products are stored.
+// The products g_nl = P_n A_l of a separable basis for l ≥ 1, with g'_nl = P'_n A_l + P_n A'_l, at
+// one distance (compute): the P_n are values/derivatives[0 … n_max − 1], which are also the l = 0
+// entries since A_0 = 1, and A_l is angular/angular_derivatives[l − 1]. The component-major
+// kernels never form the products (centre_terms.hpp).
 [[gnu::target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")]] void separable_products(
-    std::size_t n_max, std::size_t l_max, std::size_t n, const double* angular,
-    const double* angular_derivatives, double* values, double* derivatives) {
-    constexpr std::size_t most_factors = 12;  // l_max of the fast path; larger ones take the plain loop
-    std::size_t i = 0;
-    if (l_max <= most_factors) {
-        Lanes a[most_factors], da[most_factors];
-        for (; i + kLaneCount <= n; i += kLaneCount) {
-            for (std::size_t l = 0; l < l_max; ++l) {
-                a[l] = load_lanes(angular + l * n + i);
-                da[l] = load_lanes(angular_derivatives + l * n + i);
-            }
-            for (std::size_t k = 0; k < n_max; ++k) {
-                const Lanes p = load_lanes(values + k * n + i);
-                const Lanes dp = load_lanes(derivatives + k * n + i);
-                for (std::size_t l = 1; l <= l_max; ++l) {
-                    const std::size_t row = (l * n_max + k) * n + i;
-                    store_lanes(values + row, p * a[l - 1]);
-                    store_lanes(derivatives + row, dp * a[l - 1] + p * da[l - 1]);
-                }
-            }
-        }
-    }
-    for (; i < n; ++i) {
-        for (std::size_t l = 1; l <= l_max; ++l) {
-            const double a = angular[(l - 1) * n + i];
-            const double da = angular_derivatives[(l - 1) * n + i];
-            for (std::size_t k = 0; k < n_max; ++k) {
-                const double p = values[k * n + i];
-                const double dp = derivatives[k * n + i];
-                values[(l * n_max + k) * n + i] = p * a;
-                derivatives[(l * n_max + k) * n + i] = dp * a + p * da;
-            }
+    std::size_t n_max, std::size_t l_max, const double* angular, const double* angular_derivatives,
+    double* values, double* derivatives) {
+    for (std::size_t l = 1; l <= l_max; ++l) {
+        const double a = angular[l - 1];
+        const double da = angular_derivatives[l - 1];
+        for (std::size_t k = 0; k < n_max; ++k) {
+            const double p = values[k];
+            const double dp = derivatives[k];
+            values[l * n_max + k] = p * a;
+            derivatives[l * n_max + k] = dp * a + p * da;
         }
     }
 }
 
 }  // namespace
-
-void SplinedRadialBasis::compute_components(std::span<const double> r, std::span<double> values,
-                                            std::span<double> derivatives) const {
-    const SplineGrid grid{table_.data(), columns_, grid_points_, start_, spacing_, inverse_spacing_, cutoff_};
-    const std::size_t n = r.size();
-    spline_components(grid, r.data(), n, values.data(), derivatives.data());
-    if (!separable_) {
-        return;
-    }
-    // The A_l rows were written where the l = 1 products go: move them aside first. Per-thread
-    // scratch, so that this const method stays thread safe and allocates only while it grows.
-    const auto n_max = static_cast<std::size_t>(n_max_[0]);
-    const std::size_t angular = columns_ - n_max;
-    thread_local std::vector<double> factors;
-    if (factors.size() < 2 * angular * n) {
-        factors.resize(2 * angular * n);
-    }
-    std::copy_n(values.data() + n_max * n, angular * n, factors.data());
-    std::copy_n(derivatives.data() + n_max * n, angular * n, factors.data() + angular * n);
-    separable_products(n_max, angular, n, factors.data(), factors.data() + angular * n, values.data(),
-                       derivatives.data());
-}
 
 void SplinedRadialBasis::compute_tabulated_components(std::span<const double> r, std::span<double> values,
                                                       std::span<double> derivatives) const {
@@ -954,7 +909,7 @@ void SplinedRadialBasis::compute(double r, std::span<double> values, std::span<d
         interpolate(r, values.data(), derivatives.data());
         return;
     }
-    thread_local std::vector<double> columns;  // per-thread scratch, as in compute_components
+    thread_local std::vector<double> columns;  // per-thread scratch: this const method stays thread safe
     if (columns.size() < 2 * columns_) {
         columns.resize(2 * columns_);
     }
@@ -962,7 +917,7 @@ void SplinedRadialBasis::compute(double r, std::span<double> values, std::span<d
     const auto n_max = static_cast<std::size_t>(n_max_[0]);
     std::copy_n(columns.data(), n_max, values.data());
     std::copy_n(columns.data() + columns_, n_max, derivatives.data());
-    separable_products(n_max, columns_ - n_max, 1, columns.data() + n_max, columns.data() + columns_ + n_max,
+    separable_products(n_max, columns_ - n_max, columns.data() + n_max, columns.data() + columns_ + n_max,
                        values.data(), derivatives.data());
 }
 

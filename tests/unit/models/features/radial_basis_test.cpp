@@ -162,7 +162,7 @@ TEST_CASE("spline derivatives are the derivatives of the spline values") {
     CHECK(*std::max_element(derivatives.begin(), derivatives.end()) == 0.0);
 }
 
-TEST_CASE("compute_components equals compute for every basis size and neighbour count") {
+TEST_CASE("compute_tabulated_components equals compute for every basis size and neighbour count") {
     // The batched kernel transposes four distances at a time and stores a basis size that is not a
     // multiple of four (10 × 5 = 50, 7 × 3 = 21) partly element by element; both must agree with
     // the single-distance path, also for a leftover of 1–3 distances and for r ≥ r_c.
@@ -177,7 +177,7 @@ TEST_CASE("compute_components equals compute for every basis size and neighbour 
                     r[i] = 0.3 + 0.41 * static_cast<double>(i);  // the last ones lie beyond r_c
                 }
                 std::vector<double> values(count * n), derivatives(count * n);
-                spline.compute_components(r, values, derivatives);
+                spline.compute_tabulated_components(r, values, derivatives);
                 std::vector<double> value(count), derivative(count);
                 for (std::size_t i = 0; i < n; ++i) {
                     spline.compute(r[i], value, derivative);

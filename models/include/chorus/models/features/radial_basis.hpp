@@ -306,17 +306,13 @@ public:
     // values.size() and derivatives.size() must be ≥ size() (not checked: hot path).
     void compute(double r, std::span<double> values, std::span<double> derivatives) const;
 
-    // The same for n = r.size() distances at once, component-major for kernels that vectorise
-    // over neighbours: values[f·n + i], derivatives[f·n + i]. Both spans ≥ size()·n (not checked).
-    void compute_components(std::span<const double> r, std::span<double> values,
-                            std::span<double> derivatives) const;
-
-    // g_nl = P_n A_l with A_0 ≡ 1 (RadialFunctions::separable): kernels that apply A_l themselves
-    // read the spline's own rows instead of the size() products.
+    // g_nl = P_n A_l with A_0 ≡ 1 (RadialFunctions::separable): the component-major kernels apply
+    // A_l themselves and read the spline's own rows instead of the size() products.
     bool separable() const { return separable_; }
-    // The tabulated() rows for n = r.size() distances, component-major as compute_components: for
-    // a separable basis P_0 … P_{n_max−1} (cutoff included) and then A_1 … A_l_max; for any other
-    // basis the same as compute_components. Both spans ≥ tabulated()·n (not checked).
+    // The tabulated() rows for n = r.size() distances at once, component-major for kernels that
+    // vectorise over neighbours: values[f·n + i], derivatives[f·n + i]. For a separable basis the
+    // rows are P_0 … P_{n_max−1} (cutoff included) and then A_1 … A_l_max; for any other basis they
+    // are the g_nl of compute(). Both spans ≥ tabulated()·n (not checked).
     void compute_tabulated_components(std::span<const double> r, std::span<double> values,
                                       std::span<double> derivatives) const;
 
