@@ -175,7 +175,8 @@ Timings time_bead_steps(BeadDriver& driver, const std::vector<Eigen::Matrix3Xd>&
         fill(step);
         driver.step(positions);
     }
-    Timings timings{std::move(name), {}, {}, {}, {}};
+    Timings timings;
+    timings.name = std::move(name);
     for (int step = 0; step < steps; ++step) {
         fill(step);
         const auto start = Clock::now();

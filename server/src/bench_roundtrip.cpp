@@ -86,13 +86,15 @@ int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
                                  "model, mean forces", threads));
     results.push_back(time_model(*model, structure, frames, compute_request_for(ExtrasMode::full),
                                  "model, member forces", threads));
-    // The round trips compute what their extras mode needs; their overhead is measured against that.
-    const std::size_t baseline_row = extras == ExtrasMode::full ? 1 : 0;
-    if (settings.unix_transport) {
-        results.push_back(time_round_trips(*model, structure, frames, extras, threads, false));
-    }
-    if (settings.tcp_transport) {
-        results.push_back(time_round_trips(*model, structure, frames, extras, threads, true));
+    // Round trips: their overhead is the round trip minus serve's own evaluation inside it, set
+    // beside the socket floor for the same bytes and compute time (socket_floor.hpp).
+    std::vector<double> floors(results.size(), 0.0);
+    for (const bool over_tcp : {false, true}) {
+        if (over_tcp ? settings.tcp_transport : settings.unix_transport) {
+            results.push_back(time_round_trips(*model, structure, frames, extras, threads, over_tcp));
+            floors.push_back(percentile_of(
+                time_socket_floor_of(results.back(), over_tcp, std::min(settings.calls, 1000)), 0.5));
+        }
     }
 
     const auto atoms = static_cast<double>(structure.positions.cols());
@@ -100,30 +102,37 @@ int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
         settings.structure_path ? *settings.structure_path : std::string("generated argon box");
     std::printf(
         "model: %s\nstructure: %s, replicated %d×%d×%d\n%.0f atoms, %d calls per row, %d evaluation "
-        "thread%s, extras %s\n",
+        "thread%s, extras %s\nover µs: model rows, over the mean-only evaluation; round trips, median over "
+        "calls of (round trip − serve's own evaluation of it); floor µs: the same bytes each way over a bare "
+        "socket, answered after serve's median evaluation time\n",
         model->description().c_str(), source.c_str(), settings.replicate, settings.replicate,
         settings.replicate, atoms, settings.calls, threads, threads == 1 ? "" : "s", name_of(extras));
-    std::printf("%-22s %12s %12s %16s %18s\n", "what", "median µs", "p99 µs", "median µs/atom",
-                "over model µs");
+    std::printf("%-22s %12s %12s %16s %10s %10s\n", "what", "median µs", "p99 µs", "median µs/atom", "over µs",
+                "floor µs");
     nlohmann::json report = {{"model", model->description()},   {"structure", source},
                              {"replicate", settings.replicate}, {"atoms", structure.positions.cols()},
                              {"calls", settings.calls},         {"threads", threads},
                              {"extras", name_of(extras)},       {"results", nlohmann::json::array()}};
-    const double baseline = results[baseline_row].percentile(0.5);
+    const double mean_only = results.front().percentile(0.5);
     for (std::size_t row = 0; row < results.size(); ++row) {
         const Timings& timings = results[row];
         const double median = timings.percentile(0.5);
         const double p99 = timings.percentile(0.99);
-        // Model rows compare with the mean-only evaluation (the committee's cost); round trips with
-        // the evaluation they actually perform (the protocol's cost).
-        const double reference = row < 2 ? results.front().percentile(0.5) : baseline;
-        std::printf("%-22s %12.1f %12.1f %16.3f %18.1f\n", timings.name.c_str(), median, p99, median / atoms,
-                    median - reference);
-        report["results"].push_back({{"name", timings.name},
-                                     {"median_us", median},
-                                     {"p99_us", p99},
-                                     {"median_us_per_atom", median / atoms},
-                                     {"overhead_over_model_us", median - reference}});
+        const bool round_trip = !timings.overhead_microseconds.empty();
+        const double over = round_trip ? percentile_of(timings.overhead_microseconds, 0.5) : median - mean_only;
+        std::printf("%-22s %12.1f %12.1f %16.3f %10.1f %10s\n", timings.name.c_str(), median, p99, median / atoms,
+                    over, round_trip ? fmt::format("{:.1f}", floors[row]).c_str() : "");
+        nlohmann::json entry = {{"name", timings.name},
+                                {"median_us", median},
+                                {"p99_us", p99},
+                                {"median_us_per_atom", median / atoms}};
+        if (round_trip) {
+            entry["overhead_over_serve_evaluation_us"] = over;
+            entry["socket_floor_us"] = floors[row];
+        } else {
+            entry["overhead_over_mean_evaluation_us"] = over;
+        }
+        report["results"].push_back(entry);
     }
     if (settings.json_path) {
         write_json_file(*settings.json_path, report, 2, "the benchmark report");

@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
+#include <mutex>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <oneapi/tbb/task_arena.h>
@@ -17,6 +20,7 @@
 #include "extras.hpp"
 #include "ipi_test_server.hpp"
 #include "serve.hpp"
+#include "socket_floor.hpp"
 #include "wire_conversion.hpp"
 
 namespace chorus::server {
@@ -28,12 +32,41 @@ double elapsed_microseconds(Clock::time_point start) {
     return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
 }
 
-// CPU time of the calling thread, µs.
-double thread_cpu_microseconds() {
-    timespec now{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) * 1e-3;
-}
+// The model serve is given in round trips: forwards every call and times evaluate() where serve
+// runs it, so that each round trip can be set against the evaluation inside it.
+class TimedModel final : public engine::Model {
+public:
+    explicit TimedModel(const engine::Model& model) : model_(model) {}
+
+    std::string_view kind() const override { return model_.kind(); }
+    std::string description() const override { return model_.description(); }
+    std::span<const int> species() const override { return model_.species(); }
+    double cutoff() const override { return model_.cutoff(); }
+    std::size_t committee_size() const override { return model_.committee_size(); }
+    // The wrapped model's evaluate() has applied its α already (extras then say 1: same bytes' worth).
+    double calibration_alpha() const override { return 1.0; }
+
+    // The evaluations since the last call, µs (serve's threads write, the bench's thread reads).
+    std::vector<double> take() const {
+        const std::lock_guard lock(mutex_);
+        return std::exchange(microseconds_, {});
+    }
+
+protected:
+    void compute(const engine::System& system, const engine::ComputeRequest& request,
+                 engine::CommitteeResult& result) const override {
+        const auto start = Clock::now();
+        model_.evaluate(system, request, result);
+        const double wall = elapsed_microseconds(start);
+        const std::lock_guard lock(mutex_);
+        microseconds_.push_back(wall);
+    }
+
+private:
+    const engine::Model& model_;
+    mutable std::mutex mutex_;
+    mutable std::vector<double> microseconds_;
+};
 
 }  // namespace
 
@@ -70,7 +103,8 @@ Timings time_model(const engine::Model& model, const BenchStructure& structure,
                    const std::vector<Eigen::Matrix3Xd>& frames, const engine::ComputeRequest& request,
                    std::string name, int threads, int warm_up_calls) {
     tbb::task_arena arena(threads);
-    Timings timings{std::move(name), {}, {}, {}, {}};
+    Timings timings;
+    timings.name = std::move(name);
     arena.execute([&] {
         engine::System system(structure.atomic_numbers, structure.positions, structure.cell,
                               structure.periodic);
@@ -92,10 +126,11 @@ Timings time_model(const engine::Model& model, const BenchStructure& structure,
 
 Timings time_round_trips(const engine::Model& model, const BenchStructure& structure,
                          const std::vector<Eigen::Matrix3Xd>& frames, ExtrasMode extras, int threads,
-                         bool over_tcp, bool paired) {
+                         bool over_tcp) {
     auto server =
         over_tcp ? IpiTestServer::listen_tcp_loopback() : IpiTestServer::listen_unix(bench_socket_path());
-    BenchServeThread serve(model, structure, {server->address()}, extras, threads);
+    const TimedModel timed(model);
+    BenchServeThread serve(timed, structure, {server->address()}, extras, threads);
 
     server->accept();
     server->status();
@@ -111,52 +146,47 @@ Timings time_round_trips(const engine::Model& model, const BenchStructure& struc
         server->compute(message);
         server->status();  // i-PI probes after every answer
     }
+    timed.take();
 
-    Timings timings{over_tcp ? "round trip, TCP" : "round trip, UNIX", {}, {}, {}, {}};
-    tbb::task_arena arena(threads);
-    engine::System system(structure.atomic_numbers, structure.positions, structure.cell, structure.periodic);
-    engine::CommitteeResult result;
-    const engine::ComputeRequest request = compute_request_for(extras);
+    Timings timings;
+    timings.name = over_tcp ? "round trip, TCP" : "round trip, UNIX";
+    protocol::Bytes bytes;
+    protocol::encode(message, false, bytes);
+    protocol::encode(protocol::GetForceMessage{}, bytes);
+    timings.request_bytes = bytes.size();
     for (const auto& frame : frames) {
-        double evaluation = 0.0;
-        double evaluation_cpu = 0.0;
-        if (paired) {
-            // Untimed first: it warms the caches with the model's shared data (weights, tables) as the
-            // timed one warms them for the round trip right after, so that both halves of a pair see
-            // the same caches; and meanwhile serve's TBB worker stops spinning after its last answer.
-            arena.execute([&] {
-                system.update(frame, structure.cell, structure.periodic);
-                model.evaluate(system, request, result);
-            });
-            const auto start = Clock::now();
-            // This thread's time only: with one thread the evaluation runs here, and nothing else the
-            // process does meanwhile belongs to it.
-            const double cpu_start = threads == 1 ? thread_cpu_microseconds() : process_cpu_microseconds();
-            arena.execute([&] {
-                system.update(frame, structure.cell, structure.periodic);  // serve's neighbour list too
-                model.evaluate(system, request, result);
-            });
-            evaluation_cpu =
-                (threads == 1 ? thread_cpu_microseconds() : process_cpu_microseconds()) - cpu_start;
-            evaluation = elapsed_microseconds(start);
-        }
         message.structures[0].positions = positions_to_wire(frame);
         const auto start = Clock::now();
         const double cpu_start = process_cpu_microseconds();
-        server->compute(message);
+        const protocol::ForceReadyMessage answer = server->compute(message);
         const double cpu = process_cpu_microseconds() - cpu_start;
         const double wall = elapsed_microseconds(start);
         timings.microseconds.push_back(wall);
         timings.cpu_microseconds.push_back(cpu);
-        if (paired) {
-            timings.overhead_microseconds.push_back(wall - evaluation);
-            timings.cpu_overhead_microseconds.push_back(cpu - evaluation_cpu);
+        const std::vector<double> inside = timed.take();
+        if (inside.size() != 1) {
+            throw Error(fmt::format("serve evaluated {} times for one request", inside.size()));
+        }
+        timings.serve_evaluation_microseconds.push_back(inside.front());
+        timings.overhead_microseconds.push_back(wall - inside.front());
+        if (timings.answer_bytes == 0) {
+            bytes.clear();
+            protocol::encode(answer, false, bytes);
+            timings.answer_bytes = bytes.size();
         }
         server->status();
     }
     server->send_exit();
     serve.join();
     return timings;
+}
+
+std::vector<double> time_socket_floor_of(const Timings& round_trips, bool over_tcp, int calls) {
+    return time_socket_floor({.request_bytes = round_trips.request_bytes,
+                              .answer_bytes = round_trips.answer_bytes,
+                              .busy_us = percentile_of(round_trips.serve_evaluation_microseconds, 0.5),
+                              .over_tcp = over_tcp,
+                              .calls = calls});
 }
 
 }  // namespace chorus::server

@@ -21,12 +21,13 @@ struct Timings {
     std::vector<double> microseconds;      // wall clock per call
     std::vector<double> cpu_microseconds;  // CPU time of the process per call: on a shared,
                                            // oversubscribed machine the steadier measure
-    // Paired round trips only: per call, the round trip minus the direct evaluation of the same
-    // frame timed just before it (wall and CPU; that evaluation's CPU is its own thread's). A busy machine
-    // slows both halves of a pair alike, where medians taken minutes apart differ by far more than the
-    // protocol costs.
+    // Round trips only, per call: serve's own evaluation of the request (the model's evaluate(),
+    // timed inside serve) and the round trip minus it: what the sockets, the messages and the
+    // session cost, free of any difference between serve's caches and another thread's.
+    std::vector<double> serve_evaluation_microseconds;
     std::vector<double> overhead_microseconds;
-    std::vector<double> cpu_overhead_microseconds;
+    std::size_t request_bytes = 0;  // POSDATA + GETFORCE, as the stand-in writes them
+    std::size_t answer_bytes = 0;   // FORCEREADY with its extras
 
     // The value below which `fraction` of the calls fall (nearest rank).
     double percentile(double fraction) const;
@@ -48,11 +49,14 @@ Timings time_model(const engine::Model& model, const BenchStructure& structure,
                    const std::vector<Eigen::Matrix3Xd>& frames, const engine::ComputeRequest& request,
                    std::string name, int threads, int warm_up_calls = bench_warm_up_calls);
 
-// One POSDATA+GETFORCE round trip per frame through a serve session on another thread. `paired`:
-// each preceded by the direct evaluation serve performs for `extras`, twice, timing the second (fills
-// the overhead lists).
+// One POSDATA+GETFORCE round trip per frame through a serve session on another thread (fills the
+// round-trip fields of Timings).
 Timings time_round_trips(const engine::Model& model, const BenchStructure& structure,
                          const std::vector<Eigen::Matrix3Xd>& frames, ExtrasMode extras, int threads,
-                         bool over_tcp, bool paired = false);
+                         bool over_tcp);
+
+// The socket floor under those round trips (socket_floor.hpp): the same bytes each way over the same
+// transport, answered after serve's median evaluation time. Per call, round trip − that time, µs.
+std::vector<double> time_socket_floor_of(const Timings& round_trips, bool over_tcp, int calls);
 
 }  // namespace chorus::server
