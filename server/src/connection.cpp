@@ -47,9 +47,7 @@ asio::awaitable<std::size_t> Connection::read_some(std::span<std::byte> buffer) 
 }
 
 std::size_t Connection::read_available(std::span<std::byte> buffer) {
-    // Asio keeps its own descriptors non-blocking for the asynchronous operations; this only makes
-    // the synchronous read below return would_block instead of waiting.
-    socket_.non_blocking(true);
+    make_non_blocking();
     std::error_code error;
     const std::size_t bytes = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), error);
     if (error == asio::error::would_block || error == asio::error::try_again) {
@@ -62,12 +60,34 @@ std::size_t Connection::read_available(std::span<std::byte> buffer) {
 }
 
 asio::awaitable<void> Connection::write(std::span<const std::byte> bytes) {
-    co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+    // An answer nearly always fits the socket's buffer: written at once, it skips the trip through
+    // the io_context (and its epoll_wait) that completing an asynchronous write costs per message.
+    make_non_blocking();
+    std::error_code error;
+    const std::size_t written = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), error);
+    if (error && error != asio::error::would_block && error != asio::error::try_again) {
+        throw std::system_error(error);
+    }
+    const auto rest = bytes.subspan(error ? 0 : written);
+    if (!rest.empty()) {
+        co_await asio::async_write(socket_, asio::buffer(rest.data(), rest.size()), asio::use_awaitable);
+    }
+}
+
+void Connection::make_non_blocking() {
+    // Asio keeps its own descriptors non-blocking for the asynchronous operations; this only makes
+    // the synchronous calls return would_block instead of waiting. Once per socket: Asio issues the
+    // ioctl on every call.
+    if (!non_blocking_) {
+        socket_.non_blocking(true);
+        non_blocking_ = true;
+    }
 }
 
 void Connection::close() {
     std::error_code ignored;
     socket_.close(ignored);
+    non_blocking_ = false;
 }
 
 }  // namespace chorus::server

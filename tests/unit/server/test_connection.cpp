@@ -1,5 +1,7 @@
-// Connection::read_available against a real UNIX socket: nothing yet is 0 without waiting, what has
-// arrived is returned, and an orderly close by the peer throws eof as read_some does.
+// Connection against a real UNIX socket. read_available: nothing yet is 0 without waiting, what has
+// arrived is returned, and an orderly close by the peer throws eof as read_some does. write: a
+// message that fits the socket's buffer and one far larger (written partly at once, the rest
+// asynchronously) both arrive whole and in order.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -15,17 +17,26 @@
 #include <asio/error.hpp>
 #include <asio/io_context.hpp>
 
+#include "chorus/protocol/codec.hpp"
 #include "connection.hpp"
 #include "ipi_test_server.hpp"
 
 using chorus::server::Connection;
 using chorus::server::IpiTestServer;
 
+namespace {
+
+std::string socket_path() {
+    static std::atomic<int> counter = 0;
+    return "/tmp/chorus-connection-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+           ".sock";
+}
+
+}  // namespace
+
 TEST_CASE("read_available returns what has arrived without waiting, and eof after a close",
           "[server][connection]") {
-    static std::atomic<int> counter = 0;
-    auto server = IpiTestServer::listen_unix("/tmp/chorus-connection-test-" + std::to_string(::getpid()) +
-                                             "-" + std::to_string(counter++) + ".sock");
+    auto server = IpiTestServer::listen_unix(socket_path());
     asio::io_context io_context(1);
     Connection connection(io_context.get_executor());
     bool connected = false;
@@ -74,4 +85,52 @@ TEST_CASE("read_available returns what has arrived without waiting, and eof afte
         }
     }
     CHECK(eof);
+}
+
+TEST_CASE("write delivers small and large messages whole and in order", "[server][connection]") {
+    auto server = IpiTestServer::listen_unix(socket_path());
+    asio::io_context io_context(1);
+    Connection connection(io_context.get_executor());
+
+    // 200 000 atoms: 4.8 MB of forces, far beyond a UNIX socket's buffer; then a 12-byte READY.
+    chorus::protocol::ForceReadyMessage large;
+    large.atoms = 200'000;
+    large.results.resize(1);
+    large.results[0].energy = -1.5;
+    large.results[0].forces.resize(3 * 200'000);
+    for (std::size_t i = 0; i < large.results[0].forces.size(); ++i) {
+        large.results[0].forces[i] = static_cast<double>(i) * 0.25;
+    }
+    large.results[0].extras = R"({"committee_pot":[1,2]})";
+    chorus::protocol::Bytes first;
+    chorus::protocol::encode(large, false, first);
+    chorus::protocol::Bytes second;
+    chorus::protocol::encode(chorus::protocol::StatusReply{}, second);
+
+    bool written = false;
+    asio::co_spawn(
+        io_context,
+        [&]() -> asio::awaitable<void> {
+            co_await connection.connect(server->address());
+            co_await connection.write(first);
+            co_await connection.write(second);
+            written = true;
+        },
+        asio::detached);
+    std::thread client([&] { io_context.run(); });
+    server->accept();
+    const auto received = server->receive();
+    const auto status = server->receive();
+    client.join();
+    REQUIRE(written);
+
+    const auto* forces = std::get_if<chorus::protocol::ForceReadyMessage>(&received);
+    REQUIRE(forces != nullptr);
+    REQUIRE(forces->results.size() == 1);
+    CHECK(forces->results[0].energy == -1.5);
+    CHECK(forces->results[0].forces == large.results[0].forces);
+    CHECK(forces->results[0].extras == large.results[0].extras);
+    const auto* reply = std::get_if<chorus::protocol::StatusReply>(&status);
+    REQUIRE(reply != nullptr);
+    CHECK(reply->state == chorus::protocol::Header::ready);
 }
