@@ -551,6 +551,75 @@ void bispectrum_features_and_adjoint(const KernelContext& k, const double* c, co
     bispectrum_backward<true>(k, c, dx, g, scratch, x);
 }
 
+std::size_t bispectrum_committee_scratch_size(const FeatureLayout& layout, std::size_t members) {
+    const auto channels = static_cast<std::size_t>(layout.species * layout.nu3_truncation.n_max);
+    const auto width = static_cast<std::size_t>(2 * layout.nu3_truncation.l_max + 1);
+    return channels * channels * width * (1 + members);
+}
+
+void bispectrum_committee_adjoint(const KernelContext& k, const double* c, std::span<const double* const> dx,
+                                  std::span<double* const> g, double* x, double* scratch) {
+    // bispectrum_backward<true> for every member at once: one set of couplings, and each c entry
+    // of the coupling loop loaded once for all members. Per member the sums run in the same order,
+    // so each g is what that member's own call would give.
+    const auto& layout = k.layout;
+    const int channels = layout.species * layout.nu3_truncation.n_max;
+    const std::size_t stride = layout.lm_stride;
+    const std::size_t members = dx.size();
+    for (const auto& t : layout.nu3) {
+        const int width = 2 * t.l3 + 1;
+        const std::size_t block = static_cast<std::size_t>(channels * channels * width);
+        double* coupled = scratch;
+        double* dcoupled = scratch + block;  // member m at m · block
+        couple_pairs(k, t, c, c, coupled);
+        std::fill_n(dcoupled, members * block, 0.0);
+        const std::size_t first = layout.nu3_offset + t.first;
+        double* out = x + first;
+        std::size_t feature = first;
+        for (const auto& [k1, k2, k3] : t.ks) {
+            const std::size_t pair = static_cast<std::size_t>((k1 * channels + k2) * width);
+            const std::size_t row_c = channel_row(layout, k3) + lm_start(t.l3) * stride;
+            double sum = 0.0;
+            for (int mu = 0; mu < width; ++mu) {
+                sum += coupled[pair + mu] * c[row_c + mu * stride];
+            }
+            *out++ = sum;
+            for (std::size_t m = 0; m < members; ++m) {
+                const double d = dx[m][feature];
+                if (d == 0.0) {
+                    continue;
+                }
+                double* const dm = dcoupled + m * block;
+                double* const gm = g[m];
+                for (int mu = 0; mu < width; ++mu) {
+                    dm[pair + mu] += d * c[row_c + mu * stride];
+                    gm[row_c + mu * stride] += d * coupled[pair + mu];
+                }
+            }
+            ++feature;
+        }
+        const auto coefficients = k.cg.coefficients(t.l1, t.l2, t.l3);
+        for (int k1 = 0; k1 < channels; ++k1) {
+            const std::size_t row_a = channel_row(layout, k1) + lm_start(t.l1) * stride;
+            for (int k2 = t.l1 == t.l2 ? k1 : 0; k2 < channels; ++k2) {
+                const std::size_t row_b = channel_row(layout, k2) + lm_start(t.l2) * stride;
+                const std::size_t pair = static_cast<std::size_t>((k1 * channels + k2) * width);
+                for (const auto& cc : coefficients) {
+                    const std::size_t at_a = row_a + cc.m1 * stride;
+                    const std::size_t at_b = row_b + cc.m2 * stride;
+                    const double from_b = c[at_b];
+                    const double from_a = c[at_a];
+                    for (std::size_t m = 0; m < members; ++m) {
+                        const double w = cc.value * dcoupled[m * block + pair + cc.mu];
+                        g[m][at_a] += w * from_b;
+                        g[m][at_b] += w * from_a;
+                    }
+                }
+            }
+        }
+    }
+}
+
 // ---- [1←1] --------------------------------------------------------------------------------------
 // Message layout per (e, b, triple): [n2][n3][μ], μ over 2l1+1; couplings C^{l1 μ}_{l2 m2; l3 m3}
 // with m2 on the neighbour's density and m3 on the bond harmonics.

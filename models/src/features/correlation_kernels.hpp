@@ -80,6 +80,11 @@ double linear_local_adjoint(const FeatureLayout& layout, const double* matrices,
 // into g, from one set of couplings. Scratch: local_scratch_size.
 void bispectrum_features_and_adjoint(const KernelContext& k, const double* c, const double* dx, double* x,
                                      double* g, double* scratch);
+// bispectrum_features_and_adjoint for every member of a committee from one set of couplings:
+// g[m] += ∂/∂c Σ_f dx[m]_f X_f over the ν = 3 entries, x's ν = 3 entries written once.
+std::size_t bispectrum_committee_scratch_size(const FeatureLayout& layout, std::size_t members);
+void bispectrum_committee_adjoint(const KernelContext& k, const double* c, std::span<const double* const> dx,
+                                  std::span<double* const> g, double* x, double* scratch);
 
 // [1←1]: M(i) += the message of neighbour j (species e, density c_j) along the bond r_ij.
 void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, const double* c_j,

@@ -64,6 +64,10 @@ struct ThreadScratch {
     // Committee path (compute_linear_committee): per member k, the adjoint of the current centre
     // (k·density_size), its pair gradients (3k·stride) and the accumulators.
     std::vector<double> member_adjoints, member_pair_gradients;
+    // ν = 3 (bispectrum_committee_adjoint): each member's weight row and adjoint, and the couplings.
+    std::vector<const double*> member_weight_rows;
+    std::vector<double*> member_adjoint_rows;
+    std::vector<double> member_couplings;
     std::vector<Eigen::Matrix3Xd> member_forces;
     std::vector<Eigen::Matrix3d> member_virials;
     std::vector<double> member_energies;
@@ -237,17 +241,6 @@ void sum_member_accumulators(State& state, std::size_t members, std::size_t atom
 void begin_channel_sums(State& state, std::size_t size) {
     for (auto& s : state.threads) {
         s.channel_sums.assign(size, 0.0);
-    }
-}
-
-void add_to_channel_sums(ThreadScratch& s, std::size_t size, std::size_t channel, const double* x,
-                         std::size_t features) {
-    if (s.channel_sums.size() != size) {
-        s.channel_sums.assign(size, 0.0);
-    }
-    double* const sum = s.channel_sums.data() + channel * features;
-    for (std::size_t f = 0; f < features; ++f) {
-        sum[f] += x[f];
     }
 }
 
@@ -718,22 +711,24 @@ void FeatureCalculator::compute_linear_committee(
     if (features != nullptr) {
         features->resize(static_cast<Eigen::Index>(state.atoms), static_cast<Eigen::Index>(f));
     }
-    const bool matrices = layout.nu3.empty();
+    // As compute_linear: ν ≤ 2 through each member's weight matrices, ν = 3 by its own kernels
+    // (the first member's call also writes the centre's ν = 3 features, shared by all).
+    const bool nu3 = !layout.nu3.empty();
+    const std::size_t nu3_size = layout.mp_offset - layout.nu3_offset;
     const std::size_t matrix_size = detail::linear_matrices_size(layout);
-    if (matrices) {
-        state.linear.resize(members * s_count * matrix_size);
-        for (std::size_t k = 0; k < members; ++k) {
-            for (std::size_t channel = 0; channel < s_count; ++channel) {
-                detail::linear_matrices(layout, state.weight_rows.data() + (k * s_count + channel) * f,
-                                        state.linear.data() + (k * s_count + channel) * matrix_size);
-            }
+    state.linear.resize(members * s_count * matrix_size);
+    for (std::size_t k = 0; k < members; ++k) {
+        for (std::size_t channel = 0; channel < s_count; ++channel) {
+            detail::linear_matrices(layout, state.weight_rows.data() + (k * s_count + channel) * f,
+                                    state.linear.data() + (k * s_count + channel) * matrix_size);
         }
     }
     const std::size_t atoms = state.atoms;
     for (auto& s : state.threads) {
         reset_member_accumulators(s, members, atoms);
     }
-    const std::size_t sums_width = matrices ? detail::invariant_sums_size(layout) : f;
+    const std::size_t invariant_width = detail::invariant_sums_size(layout);
+    const std::size_t sums_width = invariant_width + nu3_size;
     const std::size_t sums_size = s_count * sums_width;
     if (channel_sums != nullptr) {
         begin_channel_sums(state, sums_size);
@@ -752,30 +747,41 @@ void FeatureCalculator::compute_linear_committee(
         double* x =
             features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
         const auto channel = static_cast<std::size_t>(state.channels[i]);
-        if (!matrices || features != nullptr) {
+        if (features != nullptr) {
             detail::local_features(t.context, c, x, s.local.data());
         }
         if (channel_sums != nullptr) {
-            if (matrices) {
-                add_invariant_sums(t, s, sums_size, sums_width, channel, c);
-            } else {
-                add_to_channel_sums(s, sums_size, channel, x, f);
-            }
+            add_invariant_sums(t, s, sums_size, sums_width, channel, c);
         }
         for (std::size_t k = 0; k < members; ++k) {
             const double* w = weight_row(k, i);
             double* adjoint = s.member_adjoints.data() + k * d;
-            if (matrices) {
-                const double* m = state.linear.data() + (k * s_count + channel) * matrix_size;
-                s.member_energies[k] += detail::linear_local_adjoint(layout, m, w, c, adjoint);
-            } else {
-                double energy = 0.0;
-                for (std::size_t q = 0; q < f; ++q) {
-                    energy += w[q] * x[q];
+            const double* m = state.linear.data() + (k * s_count + channel) * matrix_size;
+            s.member_energies[k] += detail::linear_local_adjoint(layout, m, w, c, adjoint);
+        }
+        if (nu3) {
+            s.member_weight_rows.resize(members);
+            s.member_adjoint_rows.resize(members);
+            for (std::size_t k = 0; k < members; ++k) {
+                s.member_weight_rows[k] = weight_row(k, i);
+                s.member_adjoint_rows[k] = s.member_adjoints.data() + k * d;
+            }
+            grow(s.member_couplings, detail::bispectrum_committee_scratch_size(layout, members));
+            detail::bispectrum_committee_adjoint(t.context, c, s.member_weight_rows, s.member_adjoint_rows, x,
+                                                 s.member_couplings.data());
+            for (std::size_t k = 0; k < members; ++k) {
+                const double* w = s.member_weight_rows[k];
+                double nu3_energy = 0.0;
+                for (std::size_t q = layout.nu3_offset; q < layout.mp_offset; ++q) {
+                    nu3_energy += w[q] * x[q];
                 }
-                s.member_energies[k] += energy;
-                std::fill_n(adjoint, d, 0.0);
-                detail::local_backward(t.context, c, w, adjoint, s.local.data());
+                s.member_energies[k] += nu3_energy;
+            }
+        }
+        if (nu3 && channel_sums != nullptr) {
+            double* const sum = s.channel_sums.data() + channel * sums_width + invariant_width;
+            for (std::size_t q = 0; q < nu3_size; ++q) {
+                sum[q] += x[layout.nu3_offset + q];
             }
         }
         const std::size_t stride = s.terms.stride;
@@ -792,7 +798,7 @@ void FeatureCalculator::compute_linear_committee(
 
     sum_member_accumulators(state, members, atoms, forces, virials, &energies);
     if (channel_sums != nullptr) {
-        collect_channel_sums(state, t, sums_width, matrices, *channel_sums);
+        collect_channel_sums(state, t, sums_width, true, *channel_sums);
     }
 }
 
