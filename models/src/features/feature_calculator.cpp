@@ -587,8 +587,11 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         return energy;
     }
 
-    // Local orders only: one fused pass per centre, pair terms computed once.
-    prepare(*this, system, state, layout.density_size, 0);
+    // Local orders only: one fused pass per centre, pair terms computed once. Each centre's density
+    // lives in its thread's scratch, not in a per-atom array: nothing reads it after the centre, and
+    // at thousands of atoms that array (4.8 kB per atom for the shipped model) streamed through
+    // memory on every call. So backward() cannot follow this call (densities_ready stays false).
+    prepare(*this, system, state, 0, 0);
     if (features != nullptr) {
         features->resize(static_cast<Eigen::Index>(state.atoms), static_cast<Eigen::Index>(f));
     }
@@ -613,11 +616,10 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
     if (channel_sums != nullptr) {
         begin_channel_sums(state, sums_size);
     }
-    const std::size_t d = layout.density_size;
     for_each_centre(state.atoms, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, f);
         evaluate_centre(t, state, i, s, true);
-        double* c = state.density.data() + i * d;
+        double* c = s.density.data();
         centre_density(t, s, c);
         const double* w = weight_row(i);
         const auto channel = static_cast<std::size_t>(state.channels[i]);
@@ -648,7 +650,6 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         s.energy += energy;
         centre_backward(t, state, i, s, s.adjoint.data());
     });
-    state.densities_ready = true;
     if (channel_sums != nullptr) {
         collect_channel_sums(state, t, sums_width, true, *channel_sums);
     }
@@ -706,8 +707,9 @@ void FeatureCalculator::compute_linear_committee(
         return;
     }
 
-    // Local orders: one pass per centre, pair terms shared by every member.
-    prepare(*this, system, state, layout.density_size, 0);
+    // Local orders: one pass per centre, pair terms shared by every member; the density in the
+    // thread's scratch, as in compute_linear.
+    prepare(*this, system, state, 0, 0);
     if (features != nullptr) {
         features->resize(static_cast<Eigen::Index>(state.atoms), static_cast<Eigen::Index>(f));
     }
@@ -742,7 +744,7 @@ void FeatureCalculator::compute_linear_committee(
         }
         grow(s.member_adjoints, members * d);
         evaluate_centre(t, state, i, s, true);
-        double* c = state.density.data() + i * d;
+        double* c = s.density.data();
         centre_density(t, s, c);
         double* x =
             features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
@@ -794,7 +796,6 @@ void FeatureCalculator::compute_linear_committee(
                               s.member_forces[k], s.member_virials[k]);
         }
     });
-    state.densities_ready = true;
 
     sum_member_accumulators(state, members, atoms, forces, virials, &energies);
     if (channel_sums != nullptr) {

@@ -52,8 +52,9 @@ struct StructureDesign {
 };
 
 // Reusable scratch of a FeatureCalculator (neighbour list, densities, per-thread buffers). Holds
-// the state of the last call: backward() uses the densities a compute() left, backward_equivariant()
-// those of a compute_equivariant() with the same λ.
+// the state of the last call: backward() uses the densities a compute() left (compute_linear and
+// compute_linear_committee keep none), backward_equivariant() those of a compute_equivariant() with
+// the same λ.
 class FeatureWorkspace {
 public:
     FeatureWorkspace(FeatureWorkspace&&) noexcept;
