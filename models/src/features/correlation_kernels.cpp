@@ -358,9 +358,13 @@ std::size_t local_scratch_size(const FeatureLayout& layout) {
 }
 
 void local_features(const KernelContext& k, const double* c, double* x, double* scratch) {
+    local_features_below_nu3(k, c, x, scratch);
+    bispectrum<false>(k, c, c, c, x, scratch);
+}
+
+void local_features_below_nu3(const KernelContext& k, const double* c, double* x, double* scratch) {
     radial_density(k, c, x);
     power_spectrum<false>(k, c, c, x, scratch);
-    bispectrum<false>(k, c, c, c, x, scratch);
 }
 
 void local_backward(const KernelContext& k, const double* c, const double* dx, double* g, double* scratch) {

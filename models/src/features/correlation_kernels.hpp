@@ -46,6 +46,8 @@ void density_tangent(const KernelContext& k, const PairTerms& pair, int d, doubl
 
 // Local invariants (ν = 1, 2, 3) of one centre. `x` points at the feature vector of the centre.
 void local_features(const KernelContext& k, const double* c, double* x, double* scratch);
+// ν = 1 and 2 only (the linear paths, whose ν = 3 kernels write the rest from their couplings).
+void local_features_below_nu3(const KernelContext& k, const double* c, double* x, double* scratch);
 // ∂/∂c of Σ_f dx_f X_f(c), accumulated into g (density layout). For a multilinear X the same
 // product rule gives the forward-mode tangent; this is its adjoint.
 void local_backward(const KernelContext& k, const double* c, const double* dx, double* g, double* scratch);

@@ -628,7 +628,8 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         double* x =
             features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
         if (features != nullptr) {
-            detail::local_features(t.context, c, x, s.local.data());
+            // ν = 3 entries: written below from the couplings the adjoint forms anyway.
+            detail::local_features_below_nu3(t.context, c, x, s.local.data());
         }
         if (channel_sums != nullptr) {
             add_invariant_sums(t, s, sums_size, sums_width, channel, c);
@@ -750,7 +751,8 @@ void FeatureCalculator::compute_linear_committee(
             features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
         const auto channel = static_cast<std::size_t>(state.channels[i]);
         if (features != nullptr) {
-            detail::local_features(t.context, c, x, s.local.data());
+            // ν = 3 entries: written by bispectrum_committee_adjoint below.
+            detail::local_features_below_nu3(t.context, c, x, s.local.data());
         }
         if (channel_sums != nullptr) {
             add_invariant_sums(t, s, sums_size, sums_width, channel, c);
