@@ -156,8 +156,7 @@ void power_spectrum_backward(const KernelContext& k, const double* c, const doub
 // ---- ν = 3: the λ = l3 coupling T[k1, k2] of two densities, dotted with the third -------------
 // Channels k = a·n_max + n of the ν = 3 truncation.
 std::size_t channel_row(const FeatureLayout& layout, int channel) {
-    const int n_max = layout.nu3_truncation.n_max;
-    return layout.density_row(channel / n_max, channel % n_max);
+    return layout.nu3_rows[static_cast<std::size_t>(channel)];
 }
 
 void couple_pairs(const KernelContext& k, const BispectrumTriple& t, const double* a, const double* b,

@@ -58,6 +58,9 @@ FeatureLayout::FeatureLayout(const FeatureSettings& settings) {
         nu3_truncation = *settings.nu3;
         const int channels = species * nu3_truncation.n_max;
         const int lm = nu3_truncation.l_max;
+        for (int k = 0; k < channels; ++k) {
+            nu3_rows.push_back(density_row(k / nu3_truncation.n_max, k % nu3_truncation.n_max));
+        }
         for (int l1 = 0; l1 <= lm; ++l1) {
             for (int l2 = l1; l2 <= lm; ++l2) {
                 for (int l3 = l2; l3 <= lm; ++l3) {

@@ -62,6 +62,8 @@ struct FeatureLayout {
 
     OrderTruncation nu3_truncation;
     std::vector<BispectrumTriple> nu3;
+    // Density row of each ν = 3 channel k = a·n_max + n (a table: the kernels look it up per feature).
+    std::vector<std::size_t> nu3_rows;
 
     // [1←1]: messages M(i) indexed [e][b][triple][n2][n3][μ], features [a][e][b][triple][n1][n2][n3].
     OrderTruncation mp_truncation;
