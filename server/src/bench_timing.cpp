@@ -43,7 +43,8 @@ public:
     std::span<const int> species() const override { return model_.species(); }
     double cutoff() const override { return model_.cutoff(); }
     std::size_t committee_size() const override { return model_.committee_size(); }
-    // The wrapped model's evaluate() has applied its α already (extras then say 1: same bytes' worth).
+    // The wrapped model's evaluate() has applied its α already; the extras then report α as 1 (a
+    // shorter number, the same JSON otherwise).
     double calibration_alpha() const override { return 1.0; }
 
     // The evaluations since the last call, µs (serve's threads write, the bench's thread reads).
