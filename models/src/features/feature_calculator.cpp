@@ -282,6 +282,24 @@ void add_invariant_sums(const Tables& t, ThreadScratch& s, std::size_t size, std
     detail::accumulate_invariant_sums(t.context, c, s.channel_sums.data() + channel * width);
 }
 
+// w · X(i) over the ν = 3 entries (the linear paths' ν ≤ 2 energy comes from the weight matrices).
+double nu3_energy(const FeatureLayout& layout, const double* w, const double* x) {
+    double energy = 0.0;
+    for (std::size_t k = layout.nu3_offset; k < layout.mp_offset; ++k) {
+        energy += w[k] * x[k];
+    }
+    return energy;
+}
+
+// The ν = 3 features of a centre added to its channel's row, after the invariant sums' accumulators.
+void add_nu3_sums(const FeatureLayout& layout, ThreadScratch& s, std::size_t channel, std::size_t width,
+                  std::size_t invariant_width, const double* x) {
+    double* const sum = s.channel_sums.data() + channel * width + invariant_width;
+    for (std::size_t k = layout.nu3_offset; k < layout.mp_offset; ++k) {
+        sum[k - layout.nu3_offset] += x[k];
+    }
+}
+
 // The same from a full feature matrix (the [1←1] paths, which form every X(i) anyway).
 void channel_sums_of(const State& state, const FeatureMatrix& x, std::size_t species, Eigen::MatrixXd& sums) {
     sums.setZero(static_cast<Eigen::Index>(species), x.cols());
@@ -636,16 +654,9 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         }
         if (nu3) {
             detail::bispectrum_features_and_adjoint(t.context, c, w, x, s.adjoint.data(), s.local.data());
-            double nu3_energy = 0.0;
-            for (std::size_t k = layout.nu3_offset; k < layout.mp_offset; ++k) {
-                nu3_energy += w[k] * x[k];
-            }
-            energy += nu3_energy;
+            energy += nu3_energy(layout, w, x);
             if (channel_sums != nullptr) {
-                double* const sum = s.channel_sums.data() + channel * sums_width + invariant_width;
-                for (std::size_t k = 0; k < nu3_size; ++k) {
-                    sum[k] += x[layout.nu3_offset + k];
-                }
+                add_nu3_sums(layout, s, channel, sums_width, invariant_width, x);
             }
         }
         s.energy += energy;
@@ -774,18 +785,10 @@ void FeatureCalculator::compute_linear_committee(
             detail::bispectrum_committee_adjoint(t.context, c, s.member_weight_rows, s.member_adjoint_rows, x,
                                                  s.member_couplings.data());
             for (std::size_t k = 0; k < members; ++k) {
-                const double* w = s.member_weight_rows[k];
-                double nu3_energy = 0.0;
-                for (std::size_t q = layout.nu3_offset; q < layout.mp_offset; ++q) {
-                    nu3_energy += w[q] * x[q];
-                }
-                s.member_energies[k] += nu3_energy;
+                s.member_energies[k] += nu3_energy(layout, s.member_weight_rows[k], x);
             }
-        }
-        if (nu3 && channel_sums != nullptr) {
-            double* const sum = s.channel_sums.data() + channel * sums_width + invariant_width;
-            for (std::size_t q = 0; q < nu3_size; ++q) {
-                sum[q] += x[layout.nu3_offset + q];
+            if (channel_sums != nullptr) {
+                add_nu3_sums(layout, s, channel, sums_width, invariant_width, x);
             }
         }
         const std::size_t stride = s.terms.stride;
