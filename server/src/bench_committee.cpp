@@ -293,12 +293,11 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
     // The socket round trip with the model as given; its excess over serve's own evaluation of each
     // request is the protocol's cost (target: ≤ 30 µs over UNIX), shown beside the floor that a bare
     // socket exchanging the same bytes after the same compute time has on this machine.
-    const int floor_calls = std::min(settings.calls, 1000);
     auto round_trip = [&](Row row, const engine::Model& model, ExtrasMode extras, bool over_tcp,
                           const std::string& baseline) {
         row.round_trip = true;
         const Timings timings = time_round_trips(model, base, frames, extras, 1, over_tcp);
-        row.floor_us = percentile_of(time_socket_floor_of(timings, over_tcp, floor_calls), 0.5);
+        row.floor_us = median_socket_floor_us(timings, over_tcp, settings.calls);
         add(row, timings, baseline);
     };
     {

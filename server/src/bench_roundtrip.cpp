@@ -92,8 +92,7 @@ int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
     for (const bool over_tcp : {false, true}) {
         if (over_tcp ? settings.tcp_transport : settings.unix_transport) {
             results.push_back(time_round_trips(*model, structure, frames, extras, threads, over_tcp));
-            floors.push_back(percentile_of(
-                time_socket_floor_of(results.back(), over_tcp, std::min(settings.calls, 1000)), 0.5));
+            floors.push_back(median_socket_floor_us(results.back(), over_tcp, settings.calls));
         }
     }
 

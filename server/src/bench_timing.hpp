@@ -56,7 +56,8 @@ Timings time_round_trips(const engine::Model& model, const BenchStructure& struc
                          bool over_tcp);
 
 // The socket floor under those round trips (socket_floor.hpp): the same bytes each way over the same
-// transport, answered after serve's median evaluation time. Per call, round trip − that time, µs.
-std::vector<double> time_socket_floor_of(const Timings& round_trips, bool over_tcp, int calls);
+// transport, answered after serve's median evaluation time; the median over min(calls, 1000) calls of
+// round trip − that time, µs.
+double median_socket_floor_us(const Timings& round_trips, bool over_tcp, int calls);
 
 }  // namespace chorus::server

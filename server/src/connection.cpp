@@ -76,18 +76,16 @@ asio::awaitable<void> Connection::write(std::span<const std::byte> bytes) {
 
 void Connection::make_non_blocking() {
     // Asio keeps its own descriptors non-blocking for the asynchronous operations; this only makes
-    // the synchronous calls return would_block instead of waiting. Once per socket: Asio issues the
-    // ioctl on every call.
-    if (!non_blocking_) {
+    // the synchronous calls return would_block instead of waiting. Once per socket: the setter
+    // issues an ioctl on every call, the getter reads Asio's own flag (reset when a socket opens).
+    if (!socket_.non_blocking()) {
         socket_.non_blocking(true);
-        non_blocking_ = true;
     }
 }
 
 void Connection::close() {
     std::error_code ignored;
     socket_.close(ignored);
-    non_blocking_ = false;
 }
 
 }  // namespace chorus::server

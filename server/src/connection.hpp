@@ -34,7 +34,6 @@ private:
     void make_non_blocking();
 
     asio::generic::stream_protocol::socket socket_;
-    bool non_blocking_ = false;  // set on the socket (a reconnection opens a new one: see connect())
 };
 
 }  // namespace chorus::server
