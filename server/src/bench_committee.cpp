@@ -153,7 +153,7 @@ struct Row {
     double ratio = 0.0;          // median per atom / the baseline's median per atom
     double cpu_ratio = 0.0;      // the same in CPU time (0 when either has none)
     double bytes_per_atom = -1.0;
-    bool round_trip = false;  // the overhead columns
+    bool round_trip = false;   // the overhead columns
     double overhead_us = 0.0;  // round trips: median of (round trip − serve's own evaluation of it)
     double floor_us = 0.0;     // the socket floor for the same bytes and compute time (socket_floor.hpp)
 
@@ -205,8 +205,8 @@ void print_targets(const std::vector<Row>& rows, nlohmann::json& report) {
     std::printf(
         "protocol overhead at %ld atoms, median of (round trip − serve's evaluation of it): UNIX %.1f µs "
         "(bare-socket floor %.1f, chorus's own %.1f), TCP %.1f µs (floor %.1f) (target ≤ 30 µs over UNIX)\n",
-        unix_trip.atoms, unix_trip.overhead_us, unix_trip.floor_us, unix_trip.overhead_us - unix_trip.floor_us,
-        tcp_trip.overhead_us, tcp_trip.floor_us);
+        unix_trip.atoms, unix_trip.overhead_us, unix_trip.floor_us,
+        unix_trip.overhead_us - unix_trip.floor_us, tcp_trip.overhead_us, tcp_trip.floor_us);
     std::printf(
         "protocol alone (zero model, same messages): UNIX %.1f µs (floor %.1f), TCP %.1f µs (floor %.1f)\n",
         unix_protocol.overhead_us, unix_protocol.floor_us, tcp_protocol.overhead_us, tcp_protocol.floor_us);
@@ -389,7 +389,8 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
 
     std::printf(
         "model: %s\nstructure: %s (%ld atoms), %d calls on it (fewer on larger cells); medians; ratios per "
-        "atom to the row named last, in wall and CPU time; over µs: median over calls of the round trip minus "
+        "atom to the row named last, in wall and CPU time; over µs: median over calls of the round trip "
+        "minus "
         "serve's own evaluation of it; floor µs: the same bytes each way over a bare socket, answered after "
         "serve's median evaluation time; kB/at: resident-set growth per atom\n",
         committee->description().c_str(), settings.structure_path->c_str(), base_atoms, settings.calls);

@@ -106,8 +106,8 @@ int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
         "socket, answered after serve's median evaluation time\n",
         model->description().c_str(), source.c_str(), settings.replicate, settings.replicate,
         settings.replicate, atoms, settings.calls, threads, threads == 1 ? "" : "s", name_of(extras));
-    std::printf("%-22s %12s %12s %16s %10s %10s\n", "what", "median µs", "p99 µs", "median µs/atom", "over µs",
-                "floor µs");
+    std::printf("%-22s %12s %12s %16s %10s %10s\n", "what", "median µs", "p99 µs", "median µs/atom",
+                "over µs", "floor µs");
     nlohmann::json report = {{"model", model->description()},   {"structure", source},
                              {"replicate", settings.replicate}, {"atoms", structure.positions.cols()},
                              {"calls", settings.calls},         {"threads", threads},
@@ -118,9 +118,10 @@ int run_roundtrip_bench(const RoundtripBenchSettings& settings) {
         const double median = timings.percentile(0.5);
         const double p99 = timings.percentile(0.99);
         const bool round_trip = !timings.overhead_microseconds.empty();
-        const double over = round_trip ? percentile_of(timings.overhead_microseconds, 0.5) : median - mean_only;
-        std::printf("%-22s %12.1f %12.1f %16.3f %10.1f %10s\n", timings.name.c_str(), median, p99, median / atoms,
-                    over, round_trip ? fmt::format("{:.1f}", floors[row]).c_str() : "");
+        const double over =
+            round_trip ? percentile_of(timings.overhead_microseconds, 0.5) : median - mean_only;
+        std::printf("%-22s %12.1f %12.1f %16.3f %10.1f %10s\n", timings.name.c_str(), median, p99,
+                    median / atoms, over, round_trip ? fmt::format("{:.1f}", floors[row]).c_str() : "");
         nlohmann::json entry = {{"name", timings.name},
                                 {"median_us", median},
                                 {"p99_us", p99},

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <random>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <utility>
 
@@ -182,12 +182,13 @@ Timings time_round_trips(const engine::Model& model, const BenchStructure& struc
 }
 
 double median_socket_floor_us(const Timings& round_trips, bool over_tcp, int calls) {
-    return percentile_of(time_socket_floor({.request_bytes = round_trips.request_bytes,
-                                            .answer_bytes = round_trips.answer_bytes,
-                                            .busy_us = percentile_of(round_trips.serve_evaluation_microseconds, 0.5),
-                                            .over_tcp = over_tcp,
-                                            .calls = std::min(calls, 1000)}),
-                         0.5);
+    return percentile_of(
+        time_socket_floor({.request_bytes = round_trips.request_bytes,
+                           .answer_bytes = round_trips.answer_bytes,
+                           .busy_us = percentile_of(round_trips.serve_evaluation_microseconds, 0.5),
+                           .over_tcp = over_tcp,
+                           .calls = std::min(calls, 1000)}),
+        0.5);
 }
 
 }  // namespace chorus::server

@@ -123,7 +123,9 @@ TEST_CASE("one-pass committee adjoint equals one adjoint pass per member", "[lin
         check_against_member_passes(separable_basis(with_orders(false, false)), 4);
         check_against_member_passes(separable_basis(with_orders(false, false)), 3);
     }
-    SECTION("with ν = 3: weight matrices, then the bispectrum kernels per member") { check_against_member_passes(with_orders(true, false), 5); }
+    SECTION("with ν = 3: weight matrices, then the bispectrum kernels per member") {
+        check_against_member_passes(with_orders(true, false), 5);
+    }
     SECTION("with [1←1], one pass per member") { check_against_member_passes(with_orders(false, true), 2); }
 }
 

@@ -22,8 +22,8 @@ TEST_CASE("round trips are set against serve's own evaluation of each request", 
     const auto frames = chorus::server::trajectory(structure, 6);
     const bool over_tcp = GENERATE(false, true);
 
-    const auto timings = chorus::server::time_round_trips(model, structure, frames, ExtrasMode::energies, 1,
-                                                          over_tcp);
+    const auto timings =
+        chorus::server::time_round_trips(model, structure, frames, ExtrasMode::energies, 1, over_tcp);
     REQUIRE(timings.microseconds.size() == frames.size());
     REQUIRE(timings.serve_evaluation_microseconds.size() == frames.size());
     REQUIRE(timings.overhead_microseconds.size() == frames.size());
