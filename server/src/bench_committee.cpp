@@ -390,9 +390,8 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
     std::printf(
         "model: %s\nstructure: %s (%ld atoms), %d calls on it (fewer on larger cells); medians; ratios per "
         "atom to the row named last, in wall and CPU time; over µs: median over calls of the round trip "
-        "minus "
-        "serve's own evaluation of it; floor µs: the same bytes each way over a bare socket, answered after "
-        "serve's median evaluation time; kB/at: resident-set growth per atom\n",
+        "minus serve's own evaluation of it; floor µs: the same bytes each way over a bare socket, answered "
+        "after serve's median evaluation time; kB/at: resident-set growth per atom\n",
         committee->description().c_str(), settings.structure_path->c_str(), base_atoms, settings.calls);
     std::printf("%-38s %7s %3s %11s %8s %8s %6s %6s %7s %7s %6s  %s\n", "what", "atoms", "thr", "median µs",
                 "µs/atom", "CPU µs/a", "ratio", "CPU r.", "over µs", "floor", "kB/at", "ratio to");
