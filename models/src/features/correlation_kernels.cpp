@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "bispectrum_linear.hpp"
+
 #include "simd_lanes.hpp"
 
 namespace chorus::models::features::detail {
@@ -204,12 +206,8 @@ void bispectrum(const KernelContext& k, const double* a, const double* b, const 
     }
 }
 
-// WithFeatures: also writes the ν = 3 entries of x (the centre's full feature vector) from the
-// couplings it forms anyway, summed in the order of bispectrum() so that they are the same numbers.
-// A template parameter, so that the adjoint alone (local_backward) stays the loop it was.
-template <bool WithFeatures>
 void bispectrum_backward(const KernelContext& k, const double* c, const double* dx, double* g,
-                         double* scratch, double* x) {
+                         double* scratch) {
     const auto& layout = k.layout;
     const int channels = layout.species * layout.nu3_truncation.n_max;
     const std::size_t stride = layout.lm_stride;
@@ -221,26 +219,13 @@ void bispectrum_backward(const KernelContext& k, const double* c, const double* 
         couple_pairs(k, t, c, c, coupled);
         std::fill_n(dcoupled, block, 0.0);
         const double* in = dx + layout.nu3_offset + t.first;
-        double* out = WithFeatures ? x + layout.nu3_offset + t.first : nullptr;
         for (const auto& [k1, k2, k3] : t.ks) {
             const double d = *in++;
-            if constexpr (!WithFeatures) {
-                if (d == 0.0) {
-                    continue;
-                }
+            if (d == 0.0) {
+                continue;
             }
             const std::size_t pair = static_cast<std::size_t>((k1 * channels + k2) * width);
             const std::size_t row_c = channel_row(layout, k3) + lm_start(t.l3) * stride;
-            if constexpr (WithFeatures) {
-                double sum = 0.0;
-                for (int mu = 0; mu < width; ++mu) {
-                    sum += coupled[pair + mu] * c[row_c + mu * stride];
-                }
-                *out++ = sum;
-                if (d == 0.0) {
-                    continue;
-                }
-            }
             for (int mu = 0; mu < width; ++mu) {
                 dcoupled[pair + mu] += d * c[row_c + mu * stride];
                 g[row_c + mu * stride] += d * coupled[pair + mu];
@@ -375,7 +360,7 @@ void local_backward(const KernelContext& k, const double* c, const double* dx, d
         }
     }
     power_spectrum_backward(k, c, dx, g, scratch);
-    bispectrum_backward<false>(k, c, dx, g, scratch, nullptr);
+    bispectrum_backward(k, c, dx, g, scratch);
 }
 
 void local_tangent(const KernelContext& k, const double* c, const double* dc, double* x, double* scratch) {
@@ -387,14 +372,25 @@ void local_tangent(const KernelContext& k, const double* c, const double* dc, do
     bispectrum<true>(k, c, c, dc, x, scratch);
 }
 
-// ---- linear models over ν = 1, 2 -------------------------------------------------------------
-std::size_t linear_matrices_size(const FeatureLayout& layout) {
+// ---- linear models over ν = 1, 2 (ν = 3: bispectrum_linear.cpp) -----------------------------
+namespace {
+std::size_t nu2_matrices_size(const FeatureLayout& layout) {
     return static_cast<std::size_t>(layout.nu2_l_max + 1) * layout.lm_stride * layout.lm_stride;
+}
+}  // namespace
+
+std::size_t linear_matrices_size(const FeatureLayout& layout) {
+    return nu2_matrices_size(layout) + bispectrum_weights_size(layout);
+}
+
+const double* nu3_weight_blocks(const FeatureLayout& layout, const double* matrices) {
+    return matrices + nu2_matrices_size(layout);
 }
 
 void linear_matrices(const FeatureLayout& layout, const double* w, double* matrices) {
     const std::size_t channels = layout.lm_stride;
-    std::fill_n(matrices, linear_matrices_size(layout), 0.0);
+    std::fill_n(matrices, nu2_matrices_size(layout), 0.0);
+    bispectrum_weights(layout, w, matrices + nu2_matrices_size(layout));
     const double* in = w + layout.nu2_offset;
     for (const auto& e : layout.nu2) {
         const double d = *in++;
@@ -547,80 +543,6 @@ double linear_local_adjoint(const FeatureLayout& layout, const double* matrices,
         }
     }
     return energy;
-}
-
-void bispectrum_features_and_adjoint(const KernelContext& k, const double* c, const double* dx, double* x,
-                                     double* g, double* scratch) {
-    bispectrum_backward<true>(k, c, dx, g, scratch, x);
-}
-
-std::size_t bispectrum_committee_scratch_size(const FeatureLayout& layout, std::size_t members) {
-    const auto channels = static_cast<std::size_t>(layout.species * layout.nu3_truncation.n_max);
-    const auto width = static_cast<std::size_t>(2 * layout.nu3_truncation.l_max + 1);
-    return channels * channels * width * (1 + members);
-}
-
-void bispectrum_committee_adjoint(const KernelContext& k, const double* c, std::span<const double* const> dx,
-                                  std::span<double* const> g, double* x, double* scratch) {
-    // bispectrum_backward<true> for every member at once: one set of couplings, and each c entry
-    // of the coupling loop loaded once for all members. Per member the sums run in the same order,
-    // so each g is what that member's own call would give.
-    const auto& layout = k.layout;
-    const int channels = layout.species * layout.nu3_truncation.n_max;
-    const std::size_t stride = layout.lm_stride;
-    const std::size_t members = dx.size();
-    for (const auto& t : layout.nu3) {
-        const int width = 2 * t.l3 + 1;
-        const std::size_t block = static_cast<std::size_t>(channels * channels * width);
-        double* coupled = scratch;
-        double* dcoupled = scratch + block;  // member m at m · block
-        couple_pairs(k, t, c, c, coupled);
-        std::fill_n(dcoupled, members * block, 0.0);
-        const std::size_t first = layout.nu3_offset + t.first;
-        double* out = x + first;
-        std::size_t feature = first;
-        for (const auto& [k1, k2, k3] : t.ks) {
-            const std::size_t pair = static_cast<std::size_t>((k1 * channels + k2) * width);
-            const std::size_t row_c = channel_row(layout, k3) + lm_start(t.l3) * stride;
-            double sum = 0.0;
-            for (int mu = 0; mu < width; ++mu) {
-                sum += coupled[pair + mu] * c[row_c + mu * stride];
-            }
-            *out++ = sum;
-            for (std::size_t m = 0; m < members; ++m) {
-                const double d = dx[m][feature];
-                if (d == 0.0) {
-                    continue;
-                }
-                double* const dm = dcoupled + m * block;
-                double* const gm = g[m];
-                for (int mu = 0; mu < width; ++mu) {
-                    dm[pair + mu] += d * c[row_c + mu * stride];
-                    gm[row_c + mu * stride] += d * coupled[pair + mu];
-                }
-            }
-            ++feature;
-        }
-        const auto coefficients = k.cg.coefficients(t.l1, t.l2, t.l3);
-        for (int k1 = 0; k1 < channels; ++k1) {
-            const std::size_t row_a = channel_row(layout, k1) + lm_start(t.l1) * stride;
-            for (int k2 = t.l1 == t.l2 ? k1 : 0; k2 < channels; ++k2) {
-                const std::size_t row_b = channel_row(layout, k2) + lm_start(t.l2) * stride;
-                const std::size_t pair = static_cast<std::size_t>((k1 * channels + k2) * width);
-                for (const auto& cc : coefficients) {
-                    const std::size_t at_a = row_a + cc.m1 * stride;
-                    const std::size_t at_b = row_b + cc.m2 * stride;
-                    const double from_b = c[at_b];
-                    const double from_a = c[at_a];
-                    for (std::size_t m = 0; m < members; ++m) {
-                        const double w = cc.value * dcoupled[m * block + pair + cc.mu];
-                        g[m][at_a] += w * from_b;
-                        g[m][at_b] += w * from_a;
-                    }
-                }
-            }
-        }
-    }
 }
 
 // ---- [1←1] --------------------------------------------------------------------------------------

@@ -69,24 +69,14 @@ void invariant_sums_to_features(const KernelContext& k, const double* sums, doub
 // Per l the symmetric K × K matrix S_l = Q_l + Q_lᵀ (K = lm_stride, Q_l[k1][k2] the weight of the
 // feature (l, k1, k2)), so that ∂E/∂c_lm = S_l c_lm and E_ν2 = ½ Σ_lm c_lmᵀ S_l c_lm: one small
 // matrix-vector product per (l, m) instead of forming the features and then their adjoint.
+// After them, the ν = 3 weights as dense blocks (bispectrum_linear.hpp; nu3_weight_blocks).
 // The matrices depend on the weights only: build them once per call and species channel.
 std::size_t linear_matrices_size(const FeatureLayout& layout);
 void linear_matrices(const FeatureLayout& layout, const double* w, double* matrices);
+const double* nu3_weight_blocks(const FeatureLayout& layout, const double* matrices);
 // Energy of one centre (ν = 1 and 2 only) and g = ∂E/∂c (overwritten, density layout).
 double linear_local_adjoint(const FeatureLayout& layout, const double* matrices, const double* w,
                             const double* c, double* g);
-
-// ν = 3 alone, for linear models that take ν ≤ 2 through the matrices above: the bispectrum entries
-// [nu3_offset, mp_offset) of x (the full feature vector of the centre; the same numbers as
-// local_features writes there), and ∂/∂c of Σ_f dx_f X_f over those entries of dx, accumulated
-// into g, from one set of couplings. Scratch: local_scratch_size.
-void bispectrum_features_and_adjoint(const KernelContext& k, const double* c, const double* dx, double* x,
-                                     double* g, double* scratch);
-// bispectrum_features_and_adjoint for every member of a committee from one set of couplings:
-// g[m] += ∂/∂c Σ_f dx[m]_f X_f over the ν = 3 entries, x's ν = 3 entries written once.
-std::size_t bispectrum_committee_scratch_size(const FeatureLayout& layout, std::size_t members);
-void bispectrum_committee_adjoint(const KernelContext& k, const double* c, std::span<const double* const> dx,
-                                  std::span<double* const> g, double* x, double* scratch);
 
 // [1←1]: M(i) += the message of neighbour j (species e, density c_j) along the bond r_ij.
 void accumulate_message(const KernelContext& k, const PairTerms& bond, int e, const double* c_j,

@@ -1,6 +1,7 @@
 #include "chorus/models/features/feature_calculator.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <span>
 #include <string>
@@ -9,6 +10,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include "bispectrum_linear.hpp"
 #include "centre_terms.hpp"
 #include "chorus/engine/elements.hpp"
 #include "chorus/engine/neighbour_list.hpp"
@@ -64,10 +66,10 @@ struct ThreadScratch {
     // Committee path (compute_linear_committee): per member k, the adjoint of the current centre
     // (k·density_size), its pair gradients (3k·stride) and the accumulators.
     std::vector<double> member_adjoints, member_pair_gradients;
-    // ν = 3 (bispectrum_committee_adjoint): each member's weight row and adjoint, and the couplings.
-    std::vector<const double*> member_weight_rows;
+    // ν = 3 (bispectrum_linear_adjoint): each member's dense weights and adjoint, and its scratch.
+    std::vector<const double*> member_nu3_weights;
     std::vector<double*> member_adjoint_rows;
-    std::vector<double> member_couplings;
+    std::vector<double> nu3_scratch;
     std::vector<Eigen::Matrix3Xd> member_forces;
     std::vector<Eigen::Matrix3d> member_virials;
     std::vector<double> member_energies;
@@ -280,15 +282,6 @@ void add_invariant_sums(const Tables& t, ThreadScratch& s, std::size_t size, std
         s.channel_sums.assign(size, 0.0);
     }
     detail::accumulate_invariant_sums(t.context, c, s.channel_sums.data() + channel * width);
-}
-
-// w · X(i) over the ν = 3 entries (the linear paths' ν ≤ 2 energy comes from the weight matrices).
-double nu3_energy(const FeatureLayout& layout, const double* w, const double* x) {
-    double energy = 0.0;
-    for (std::size_t k = layout.nu3_offset; k < layout.mp_offset; ++k) {
-        energy += w[k] * x[k];
-    }
-    return energy;
 }
 
 // The ν = 3 features of a centre added to its channel's row, after the invariant sums' accumulators.
@@ -653,8 +646,12 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
             add_invariant_sums(t, s, sums_size, sums_width, channel, c);
         }
         if (nu3) {
-            detail::bispectrum_features_and_adjoint(t.context, c, w, x, s.adjoint.data(), s.local.data());
-            energy += nu3_energy(layout, w, x);
+            const std::array<const double*, 1> dense{detail::nu3_weight_blocks(layout, m)};
+            const std::array<double*, 1> adjoint{s.adjoint.data()};
+            grow(s.nu3_scratch, detail::bispectrum_linear_scratch_size(layout, 1));
+            const bool with_features = features != nullptr || channel_sums != nullptr;
+            detail::bispectrum_linear_adjoint(t.context, c, dense, adjoint, {&energy, 1},
+                                              with_features ? x : nullptr, s.nu3_scratch.data());
             if (channel_sums != nullptr) {
                 add_nu3_sums(layout, s, channel, sums_width, invariant_width, x);
             }
@@ -726,7 +723,7 @@ void FeatureCalculator::compute_linear_committee(
         features->resize(static_cast<Eigen::Index>(state.atoms), static_cast<Eigen::Index>(f));
     }
     // As compute_linear: ν ≤ 2 through each member's weight matrices, ν = 3 by its own kernels
-    // (the first member's call also writes the centre's ν = 3 features, shared by all).
+    // (one set of couplings for all members, which also writes the centre's ν = 3 features).
     const bool nu3 = !layout.nu3.empty();
     const std::size_t nu3_size = layout.mp_offset - layout.nu3_offset;
     const std::size_t matrix_size = detail::linear_matrices_size(layout);
@@ -762,7 +759,7 @@ void FeatureCalculator::compute_linear_committee(
             features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
         const auto channel = static_cast<std::size_t>(state.channels[i]);
         if (features != nullptr) {
-            // ν = 3 entries: written by bispectrum_committee_adjoint below.
+            // ν = 3 entries: written by bispectrum_linear_adjoint below.
             detail::local_features_below_nu3(t.context, c, x, s.local.data());
         }
         if (channel_sums != nullptr) {
@@ -775,18 +772,18 @@ void FeatureCalculator::compute_linear_committee(
             s.member_energies[k] += detail::linear_local_adjoint(layout, m, w, c, adjoint);
         }
         if (nu3) {
-            s.member_weight_rows.resize(members);
+            s.member_nu3_weights.resize(members);
             s.member_adjoint_rows.resize(members);
             for (std::size_t k = 0; k < members; ++k) {
-                s.member_weight_rows[k] = weight_row(k, i);
+                s.member_nu3_weights[k] = detail::nu3_weight_blocks(
+                    layout, state.linear.data() + (k * s_count + channel) * matrix_size);
                 s.member_adjoint_rows[k] = s.member_adjoints.data() + k * d;
             }
-            grow(s.member_couplings, detail::bispectrum_committee_scratch_size(layout, members));
-            detail::bispectrum_committee_adjoint(t.context, c, s.member_weight_rows, s.member_adjoint_rows, x,
-                                                 s.member_couplings.data());
-            for (std::size_t k = 0; k < members; ++k) {
-                s.member_energies[k] += nu3_energy(layout, s.member_weight_rows[k], x);
-            }
+            grow(s.nu3_scratch, detail::bispectrum_linear_scratch_size(layout, members));
+            const bool with_features = features != nullptr || channel_sums != nullptr;
+            detail::bispectrum_linear_adjoint(t.context, c, s.member_nu3_weights, s.member_adjoint_rows,
+                                              {s.member_energies.data(), members},
+                                              with_features ? x : nullptr, s.nu3_scratch.data());
             if (channel_sums != nullptr) {
                 add_nu3_sums(layout, s, channel, sums_width, invariant_width, x);
             }

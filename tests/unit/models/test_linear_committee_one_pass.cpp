@@ -1,7 +1,7 @@
 // The one-pass committee path (FeatureCalculator::compute_linear_committee, used by LinearCommittee
 // for member forces and virials) against one adjoint pass per member: same energies, forces and
 // virials to 1e-12 relative, for every kind of feature (ν ≤ 2 through the weight matrices, ν = 3
-// through the general adjoint, [1←1] through one pass per member), odd and even member counts.
+// through its dense-weight kernel, [1←1] through one pass per member), odd and even member counts.
 #include <algorithm>
 #include <random>
 #include <vector>
@@ -42,10 +42,10 @@ std::vector<Eigen::MatrixXd> random_weights(const FeatureCalculator& calculator,
     return weights;
 }
 
-FeatureSettings with_orders(bool nu3, bool message_passing) {
+FeatureSettings with_orders(bool nu3, bool message_passing, OrderTruncation nu3_truncation = {2, 2}) {
     FeatureSettings s = chorus::test::small_water_features();
     if (nu3) {
-        s.nu3 = OrderTruncation{2, 2};
+        s.nu3 = nu3_truncation;
     }
     if (message_passing) {
         s.message_passing = OrderTruncation{2, 1};
@@ -125,6 +125,14 @@ TEST_CASE("one-pass committee adjoint equals one adjoint pass per member", "[lin
     }
     SECTION("with ν = 3: weight matrices, then the bispectrum kernels per member") {
         check_against_member_passes(with_orders(true, false), 5);
+    }
+    // The ν = 3 kernel packs the K = 2·n_max channels into whole lanes of four and takes them in
+    // chunks of up to four lanes: K = 6 (padding), K = 10 (three lanes) and K = 18 (a chunk of
+    // four lanes, then one of one), l_max 3 for triples with l1 = 1 < l2 < l3.
+    SECTION("with ν = 3, channels that do not fill whole lanes or one chunk") {
+        check_against_member_passes(with_orders(true, false, {3, 3}), 3);
+        check_against_member_passes(with_orders(true, false, {5, 2}), 2);
+        check_against_member_passes(with_orders(true, false, {9, 2}), 1);
     }
     SECTION("with [1←1], one pass per member") { check_against_member_passes(with_orders(false, true), 2); }
 }
