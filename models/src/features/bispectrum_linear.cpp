@@ -254,9 +254,27 @@ std::size_t bispectrum_linear_scratch_size(const FeatureLayout& layout, std::siz
            2 * shape.width * shape.width * shape.padded;
 }
 
+namespace {
+
+// x's entries of triple t from its dense block [k1][k3][k2].
+void gather_triple(const Shape& shape, const BispectrumTriple& t, const double* block, double* x) {
+    for (const auto& [k1, k2, k3] : t.ks) {
+        *x++ = block[(k1 * shape.channels + k3) * shape.padded + k2];
+    }
+}
+
+}  // namespace
+
+void bispectrum_dense_to_features(const FeatureLayout& layout, const double* dense, double* x) {
+    const Shape shape(layout);
+    for (const auto& t : layout.nu3) {
+        gather_triple(shape, t, dense, x + layout.nu3_offset + t.first);
+        dense += shape.block();
+    }
+}
+
 void bispectrum_linear_adjoint(const KernelContext& k, const double* c, std::span<const double* const> dense,
-                               std::span<double* const> g, std::span<double> energies, double* x,
-                               double* scratch) {
+                               const BispectrumLinearOutputs& out, double* scratch) {
     const auto& layout = k.layout;
     const Shape shape(layout);
     const std::size_t members = dense.size();
@@ -296,17 +314,20 @@ void bispectrum_linear_adjoint(const KernelContext& k, const double* c, std::spa
                             .r = r,
                             .dense = dense,
                             .dense_offset = offset,
-                            .energies = energies.data(),
+                            .energies = out.energies.data(),
                             .gradients = gradients,
                             .gradient_stride = packed_size,
                             .g1 = lm_start(t.l1) * shape.padded,
                             .g2 = lm_start(t.l2) * shape.padded,
                             .g3 = lm_start(t.l3) * shape.padded};
         triple_kernel(triple);
-        if (x != nullptr) {
-            double* out = x + layout.nu3_offset + t.first;
-            for (const auto& [k1, k2, k3] : t.ks) {
-                *out++ = features[(k1 * shape.channels + k3) * shape.padded + k2];
+        if (out.features != nullptr) {
+            gather_triple(shape, t, features, out.features + layout.nu3_offset + t.first);
+        }
+        if (out.dense_sums != nullptr) {
+            double* const sum = out.dense_sums + offset;
+            for (std::size_t e = 0; e < shape.block(); ++e) {
+                sum[e] += features[e];
             }
         }
         offset += shape.block();
@@ -316,7 +337,7 @@ void bispectrum_linear_adjoint(const KernelContext& k, const double* c, std::spa
         const double* const from = gradients + m * packed_size;
         for (std::size_t lm = 0; lm < shape.rows; ++lm) {
             for (std::size_t kc = 0; kc < shape.channels; ++kc) {
-                g[m][lm * layout.lm_stride + layout.nu3_rows[kc]] += from[lm * shape.padded + kc];
+                out.gradients[m][lm * layout.lm_stride + layout.nu3_rows[kc]] += from[lm * shape.padded + kc];
             }
         }
     }

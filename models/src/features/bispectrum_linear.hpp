@@ -30,12 +30,22 @@ void bispectrum_weights(const FeatureLayout& layout, const double* w, double* de
 
 std::size_t bispectrum_linear_scratch_size(const FeatureLayout& layout, std::size_t members);
 
-// For every member m (dense[m] from bispectrum_weights), from one set of couplings: energies[m] +=
-// Σ_f w_{m,f} B_f(c) over the ν = 3 features and g[m] += its gradient ∂/∂c. When x is not null,
-// its ν = 3 entries [nu3_offset, mp_offset) are written (the numbers local_features writes there,
-// up to the order of summation).
+// What bispectrum_linear_adjoint adds to or writes, per member m.
+struct BispectrumLinearOutputs {
+    std::span<double* const> gradients;  // g[m] += ∂E_m/∂c (density layout)
+    std::span<double> energies;          // += E_m = Σ_f w_{m,f} B_f(c) over the ν = 3 features
+    double* features = nullptr;          // if set: the centre's feature vector, whose ν = 3 entries
+                                         // [nu3_offset, mp_offset) are written
+    double* dense_sums = nullptr;        // if set: += the features in the dense layout of the weights
+                                         // (bispectrum_weights_size; bispectrum_dense_to_features)
+};
+
+// For every member m (dense[m] from bispectrum_weights), from one set of couplings. The features
+// are the numbers local_features writes, up to the order of summation.
 void bispectrum_linear_adjoint(const KernelContext& k, const double* c, std::span<const double* const> dense,
-                               std::span<double* const> g, std::span<double> energies, double* x,
-                               double* scratch);
+                               const BispectrumLinearOutputs& out, double* scratch);
+
+// x's ν = 3 entries from features (or their sums) in the dense layout.
+void bispectrum_dense_to_features(const FeatureLayout& layout, const double* dense, double* x);
 
 }  // namespace chorus::models::features::detail

@@ -248,7 +248,8 @@ void begin_channel_sums(State& state, std::size_t size) {
 
 // The threads' sums (S × width each, row = channel) added up. With `invariant_sums` the rows hold
 // accumulate_invariant_sums() accumulators, gathered here into feature order (S × F), followed by
-// the sums of the ν = 3 features when width exceeds invariant_sums_size.
+// the sums of the ν = 3 features, in the dense layout of bispectrum_linear.hpp, when width exceeds
+// invariant_sums_size.
 void collect_channel_sums(State& state, const Tables& t, std::size_t width, bool invariant_sums,
                           Eigen::MatrixXd& sums) {
     const auto species = static_cast<Eigen::Index>(t.layout.species);
@@ -266,12 +267,13 @@ void collect_channel_sums(State& state, const Tables& t, std::size_t width, bool
     FeatureMatrix features = FeatureMatrix::Zero(species, static_cast<Eigen::Index>(t.layout.size));
     // Past the invariant sums, the ν = 3 features' own sums (compute_linear).
     const std::size_t invariant_width = detail::invariant_sums_size(t.layout);
-    const auto nu3_size = static_cast<Eigen::Index>(width - invariant_width);
     for (Eigen::Index channel = 0; channel < species; ++channel) {
         detail::invariant_sums_to_features(t.context, total.row(channel).data(),
                                            features.row(channel).data());
-        features.row(channel).segment(static_cast<Eigen::Index>(t.layout.nu3_offset), nu3_size) =
-            total.row(channel).segment(static_cast<Eigen::Index>(invariant_width), nu3_size);
+        if (width > invariant_width) {
+            detail::bispectrum_dense_to_features(t.layout, total.row(channel).data() + invariant_width,
+                                                 features.row(channel).data());
+        }
     }
     sums = features;
 }
@@ -284,16 +286,13 @@ void add_invariant_sums(const Tables& t, ThreadScratch& s, std::size_t size, std
     detail::accumulate_invariant_sums(t.context, c, s.channel_sums.data() + channel * width);
 }
 
-// The ν = 3 features of a centre added to its channel's row, after the invariant sums' accumulators.
-void add_nu3_sums(const FeatureLayout& layout, ThreadScratch& s, std::size_t channel, std::size_t width,
-                  std::size_t invariant_width, const double* x) {
-    double* const sum = s.channel_sums.data() + channel * width + invariant_width;
-    for (std::size_t k = layout.nu3_offset; k < layout.mp_offset; ++k) {
-        sum[k - layout.nu3_offset] += x[k];
-    }
+// Where a centre's ν = 3 features are summed (dense layout), after its channel's invariant sums
+// (add_invariant_sums sizes the buffer first).
+double* nu3_sums(ThreadScratch& s, std::size_t channel, std::size_t width, std::size_t invariant_width) {
+    return s.channel_sums.data() + channel * width + invariant_width;
 }
 
-// The same from a full feature matrix (the [1←1] paths, which form every X(i) anyway).
+// Channel sums from a full feature matrix (the [1←1] paths, which form every X(i) anyway).
 void channel_sums_of(const State& state, const FeatureMatrix& x, std::size_t species, Eigen::MatrixXd& sums) {
     sums.setZero(static_cast<Eigen::Index>(species), x.cols());
     for (std::size_t i = 0; i < state.atoms; ++i) {
@@ -611,7 +610,7 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
     // own kernels (its features are needed for the energy and the channel sums): the generic
     // power-spectrum forward and adjoint cost as much again as the whole ν ≤ 2 model.
     const bool nu3 = !layout.nu3.empty();
-    const std::size_t nu3_size = layout.mp_offset - layout.nu3_offset;
+    const std::size_t nu3_sums_size = detail::bispectrum_weights_size(layout);  // dense, 0 without ν = 3
     const std::size_t matrix_size = detail::linear_matrices_size(layout);
     state.linear.resize(species() * matrix_size);
     for (std::size_t channel = 0; channel < species(); ++channel) {
@@ -622,7 +621,7 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
     // The channel sums: ν ≤ 2 from summed products, without each centre's feature vector, then
     // the ν = 3 features themselves (collect_channel_sums).
     const std::size_t invariant_width = detail::invariant_sums_size(layout);
-    const std::size_t sums_width = invariant_width + nu3_size;
+    const std::size_t sums_width = invariant_width + nu3_sums_size;
     const std::size_t sums_size = species() * sums_width;
     if (channel_sums != nullptr) {
         begin_channel_sums(state, sums_size);
@@ -649,12 +648,14 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
             const std::array<const double*, 1> dense{detail::nu3_weight_blocks(layout, m)};
             const std::array<double*, 1> adjoint{s.adjoint.data()};
             grow(s.nu3_scratch, detail::bispectrum_linear_scratch_size(layout, 1));
-            const bool with_features = features != nullptr || channel_sums != nullptr;
-            detail::bispectrum_linear_adjoint(t.context, c, dense, adjoint, {&energy, 1},
-                                              with_features ? x : nullptr, s.nu3_scratch.data());
-            if (channel_sums != nullptr) {
-                add_nu3_sums(layout, s, channel, sums_width, invariant_width, x);
-            }
+            detail::bispectrum_linear_adjoint(
+                t.context, c, dense,
+                {.gradients = adjoint,
+                 .energies = {&energy, 1},
+                 .features = features != nullptr ? x : nullptr,
+                 .dense_sums =
+                     channel_sums != nullptr ? nu3_sums(s, channel, sums_width, invariant_width) : nullptr},
+                s.nu3_scratch.data());
         }
         s.energy += energy;
         centre_backward(t, state, i, s, s.adjoint.data());
@@ -725,7 +726,7 @@ void FeatureCalculator::compute_linear_committee(
     // As compute_linear: ν ≤ 2 through each member's weight matrices, ν = 3 by its own kernels
     // (one set of couplings for all members, which also writes the centre's ν = 3 features).
     const bool nu3 = !layout.nu3.empty();
-    const std::size_t nu3_size = layout.mp_offset - layout.nu3_offset;
+    const std::size_t nu3_sums_size = detail::bispectrum_weights_size(layout);  // dense, 0 without ν = 3
     const std::size_t matrix_size = detail::linear_matrices_size(layout);
     state.linear.resize(members * s_count * matrix_size);
     for (std::size_t k = 0; k < members; ++k) {
@@ -739,7 +740,7 @@ void FeatureCalculator::compute_linear_committee(
         reset_member_accumulators(s, members, atoms);
     }
     const std::size_t invariant_width = detail::invariant_sums_size(layout);
-    const std::size_t sums_width = invariant_width + nu3_size;
+    const std::size_t sums_width = invariant_width + nu3_sums_size;
     const std::size_t sums_size = s_count * sums_width;
     if (channel_sums != nullptr) {
         begin_channel_sums(state, sums_size);
@@ -780,13 +781,14 @@ void FeatureCalculator::compute_linear_committee(
                 s.member_adjoint_rows[k] = s.member_adjoints.data() + k * d;
             }
             grow(s.nu3_scratch, detail::bispectrum_linear_scratch_size(layout, members));
-            const bool with_features = features != nullptr || channel_sums != nullptr;
-            detail::bispectrum_linear_adjoint(t.context, c, s.member_nu3_weights, s.member_adjoint_rows,
-                                              {s.member_energies.data(), members},
-                                              with_features ? x : nullptr, s.nu3_scratch.data());
-            if (channel_sums != nullptr) {
-                add_nu3_sums(layout, s, channel, sums_width, invariant_width, x);
-            }
+            detail::bispectrum_linear_adjoint(
+                t.context, c, s.member_nu3_weights,
+                {.gradients = s.member_adjoint_rows,
+                 .energies = {s.member_energies.data(), members},
+                 .features = features != nullptr ? x : nullptr,
+                 .dense_sums =
+                     channel_sums != nullptr ? nu3_sums(s, channel, sums_width, invariant_width) : nullptr},
+                s.nu3_scratch.data());
         }
         const std::size_t stride = s.terms.stride;
         grow(s.member_pair_gradients, members * 3 * stride);
