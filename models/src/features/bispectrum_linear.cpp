@@ -7,8 +7,6 @@
 namespace chorus::models::features::detail {
 namespace {
 
-std::size_t lm_start(int l) { return static_cast<std::size_t>(l * l); }
-
 struct Shape {
     std::size_t channels;  // K
     std::size_t padded;    // K4
@@ -144,7 +142,7 @@ template <int Blocks>
 
     // R[μ][m1][k2] = Σ_{m2} C^μ_{m1 m2} c_{k2 m2}: the coupling with c1 left open, shared by all
     // k1 and members. Then T[k1][μ] = Σ_m1 c_{k1 m1} R[μ][m1] as a dense sum.
-    std::fill_n(at(t.r, 0, 0) - o, w3 * t.w1 * padded, 0.0);
+    std::fill_n(t.r, w3 * t.w1 * padded, 0.0);
     for (const CouplingCoefficient& cc : t.terms) {
         for (int q = 0; q < Blocks; ++q) {
             double* const r = at(t.r, cc.mu * t.w1 + cc.m1, q);

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "bispectrum_linear.hpp"
-
 #include "simd_lanes.hpp"
 
 namespace chorus::models::features::detail {
@@ -12,8 +11,6 @@ namespace {
 // Largest 2l+1 any kernel sees (l ≤ 12, FeatureSettings' limit) and largest n_max (32).
 constexpr int max_width = 25;
 constexpr int max_radial = 32;
-
-std::size_t lm_start(int l) { return static_cast<std::size_t>(l * l); }
 
 // ---- ν = 1 ----------------------------------------------------------------------------------
 void radial_density(const KernelContext& k, const double* a, double* x) {

@@ -635,8 +635,8 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
         const auto channel = static_cast<std::size_t>(state.channels[i]);
         const double* m = state.linear.data() + channel * matrix_size;
         double energy = detail::linear_local_adjoint(layout, m, w, c, s.adjoint.data());
-        double* x =
-            features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
+        // The centre's row of the feature matrix, when the caller asks for one.
+        double* const x = features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : nullptr;
         if (features != nullptr) {
             // ν = 3 entries: written below from the couplings the adjoint forms anyway.
             detail::local_features_below_nu3(t.context, c, x, s.local.data());
@@ -652,7 +652,7 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
                 t.context, c, dense,
                 {.gradients = adjoint,
                  .energies = {&energy, 1},
-                 .features = features != nullptr ? x : nullptr,
+                 .features = x,
                  .dense_sums =
                      channel_sums != nullptr ? nu3_sums(s, channel, sums_width, invariant_width) : nullptr},
                 s.nu3_scratch.data());
@@ -756,8 +756,8 @@ void FeatureCalculator::compute_linear_committee(
         evaluate_centre(t, state, i, s, true);
         double* c = s.density.data();
         centre_density(t, s, c);
-        double* x =
-            features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : s.features.data();
+        // The centre's row of the feature matrix, when the caller asks for one.
+        double* const x = features != nullptr ? features->row(static_cast<Eigen::Index>(i)).data() : nullptr;
         const auto channel = static_cast<std::size_t>(state.channels[i]);
         if (features != nullptr) {
             // ν = 3 entries: written by bispectrum_linear_adjoint below.
@@ -785,7 +785,7 @@ void FeatureCalculator::compute_linear_committee(
                 t.context, c, s.member_nu3_weights,
                 {.gradients = s.member_adjoint_rows,
                  .energies = {s.member_energies.data(), members},
-                 .features = features != nullptr ? x : nullptr,
+                 .features = x,
                  .dense_sums =
                      channel_sums != nullptr ? nu3_sums(s, channel, sums_width, invariant_width) : nullptr},
                 s.nu3_scratch.data());

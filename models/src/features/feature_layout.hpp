@@ -18,6 +18,9 @@
 
 namespace chorus::models::features::detail {
 
+// Index of (l, m = −l) in the (l, m) rows of a density: rows l² … l² + 2l.
+inline std::size_t lm_start(int l) { return static_cast<std::size_t>(l * l); }
+
 struct PowerSpectrumEntry {
     std::uint16_t a, b, l, n1, n2;
 };
