@@ -21,6 +21,11 @@
 namespace chorus::engine {
 namespace {
 
+int floor_divide(int numerator, int denominator) {
+    const int quotient = numerator / denominator;
+    return (numerator % denominator != 0 && numerator < 0) ? quotient - 1 : quotient;
+}
+
 // One direction of a step from a centre's bin to a bin it searches.
 struct BinStep {
     int bin = 0;    // inside the grid
@@ -48,11 +53,20 @@ struct BinGrid {
             out.bin = unwrapped;
             return unwrapped >= 0 && unwrapped < bins[a];
         }
-        const int quotient = unwrapped / bins[a];
-        out.image = (unwrapped % bins[a] != 0 && unwrapped < 0) ? quotient - 1 : quotient;  // floor
+        out.image = floor_divide(unwrapped, bins[a]);
         out.bin = unwrapped - out.image * bins[a];
         out.translation = static_cast<double>(out.image) * lattice.col(a);
         return true;
+    }
+
+    // Lattice images that bin steps can reach along direction a: image_low[a] … + image_count[a] − 1.
+    int image_low(int a) const { return periodic ? floor_divide(-reach[a], bins[a]) : 0; }
+    int image_count(int a) const {
+        return periodic ? floor_divide(bins[a] - 1 + reach[a], bins[a]) - image_low(a) + 1 : 1;
+    }
+    int image_index(const BinStep& x, const BinStep& y, const BinStep& z) const {
+        return ((x.image - image_low(0)) * image_count(1) + (y.image - image_low(1))) * image_count(2) +
+               (z.image - image_low(2));
     }
 
     std::size_t flat(const std::array<int, 3>& bin) const {
@@ -149,6 +163,28 @@ BinGrid bounding_box_grid(const Eigen::Matrix3Xd& positions, double cutoff) {
     return grid;
 }
 
+// S for every image triple the search can step to, summed as the search sums its bin steps'
+// translations (x, then y, then z), so that a candidate's T is rebuilt to the bit.
+void fill_image_sums(const BinGrid& grid, std::vector<Eigen::Vector3d>& sums) {
+    std::array<std::vector<Eigen::Vector3d>, 3> axis;
+    for (int a = 0; a < 3; ++a) {
+        axis[static_cast<std::size_t>(a)].resize(static_cast<std::size_t>(grid.image_count(a)));
+        for (int k = 0; k < grid.image_count(a); ++k) {
+            BinStep step{};
+            grid.step(a, (grid.image_low(a) + k) * grid.bins[a], step);
+            axis[static_cast<std::size_t>(a)][static_cast<std::size_t>(k)] = step.translation;
+        }
+    }
+    sums.clear();
+    for (const Eigen::Vector3d& x : axis[0]) {
+        for (const Eigen::Vector3d& y : axis[1]) {
+            for (const Eigen::Vector3d& z : axis[2]) {
+                sums.push_back(x + y + z);
+            }
+        }
+    }
+}
+
 [[noreturn]] void throw_overlap(std::size_t centre, int neighbour) {
     std::string message = "atoms ";
     message.append(std::to_string(centre)).append(" and ").append(std::to_string(neighbour));
@@ -204,10 +240,9 @@ void NeighbourList::build(const System& system) {
     search(system, cutoff_ + skin_, true);
     // What the search found is the candidate list; the neighbours are its pairs within the cutoff.
     candidate_offsets_.swap(offsets_);
-    candidate_atoms_.resize(neighbours_.size());
-    candidate_translations_.swap(translations_);
+    candidates_.resize(neighbours_.size());
     for (std::size_t k = 0; k < neighbours_.size(); ++k) {
-        candidate_atoms_[k] = neighbours_[k].index;
+        candidates_[k] = Candidate{neighbours_[k].index, pair_images_[k]};
     }
     reference_positions_ = system.positions();
     reference_cell_ = system.cell();
@@ -231,16 +266,21 @@ void NeighbourList::refilter(const System& system) {
     const double cutoff_squared = cutoff_ * cutoff_;
     offsets_.assign(candidate_offsets_.begin(), candidate_offsets_.end());
     ends_.resize(atoms);
-    neighbours_.resize(candidate_atoms_.size());
+    neighbours_.resize(candidates_.size());
     // In parallel over centres: each writes only its own candidates' room.
     tbb::parallel_for(
         tbb::blocked_range<std::size_t>(0, atoms, 64), [&](const tbb::blocked_range<std::size_t>& range) {
             for (std::size_t centre = range.begin(); centre != range.end(); ++centre) {
-                const Eigen::Vector3d r_i = positions.col(static_cast<Eigen::Index>(centre));
+                const auto column = static_cast<Eigen::Index>(centre);
+                const Eigen::Vector3d r_i = positions.col(column);
+                const Eigen::Vector3d w_i = wrap_shifts_.col(column);
                 std::size_t out = offsets_[centre];
                 for (std::size_t k = candidate_offsets_[centre]; k < candidate_offsets_[centre + 1]; ++k) {
-                    const int j = candidate_atoms_[k];
-                    const Eigen::Vector3d vector = positions.col(j) + candidate_translations_[k] - r_i;
+                    const int j = candidates_[k].atom;
+                    const Eigen::Vector3d translation =
+                        image_sums_[static_cast<std::size_t>(candidates_[k].image)] + w_i -
+                        wrap_shifts_.col(j);
+                    const Eigen::Vector3d vector = positions.col(j) + translation - r_i;
                     const double distance_squared = vector.squaredNorm();
                     if (distance_squared == 0.0) {
                         throw_overlap(centre, j);
@@ -258,7 +298,7 @@ void NeighbourList::refilter(const System& system) {
     }
 }
 
-void NeighbourList::search(const System& system, double range, bool translations) {
+void NeighbourList::search(const System& system, double range, bool images) {
     const Eigen::Matrix3Xd& positions = system.positions();
     const std::size_t atoms = system.size();
     if (system.periodic()) {
@@ -309,7 +349,10 @@ void NeighbourList::search(const System& system, double range, bool translations
     offsets_.resize(atoms + 1);
     offsets_[0] = 0;
     neighbours_.clear();
-    translations_.clear();
+    pair_images_.clear();
+    if (images) {
+        fill_image_sums(grid, image_sums_);
+    }
     for (std::size_t centre = 0; centre < atoms; ++centre) {
         const auto centre_column = static_cast<Eigen::Index>(centre);
         const Eigen::Vector3d r_i = wrapped_positions_.col(centre_column);
@@ -332,6 +375,7 @@ void NeighbourList::search(const System& system, double range, bool translations
                         continue;
                     }
                     const bool unshifted = x.image == 0 && y.image == 0 && z.image == 0;
+                    const int image = grid.image_index(x, y, z);
                     const Eigen::Vector3d base = x.translation + y.translation + z.translation - r_i;
                     const std::size_t flat =
                         (static_cast<std::size_t>(x.bin) * static_cast<std::size_t>(grid.bins[1]) +
@@ -350,11 +394,8 @@ void NeighbourList::search(const System& system, double range, bool translations
                         }
                         if (distance_squared < cutoff_squared) {
                             neighbours_.push_back(Neighbour{j, vector, std::sqrt(distance_squared)});
-                            if (translations) {
-                                // r_ij = r_j + T − r_i in the given (unwrapped) coordinates.
-                                translations_.push_back(x.translation + y.translation + z.translation +
-                                                        wrap_shifts_.col(centre_column) -
-                                                        wrap_shifts_.col(j));
+                            if (images) {
+                                pair_images_.push_back(image);
                             }
                         }
                     }

@@ -43,9 +43,9 @@ public:
     std::size_t full_builds() const { return full_builds_; }
 
 private:
-    // The cell search for pairs within `range`: into neighbours_/offsets_ (keeping the image
-    // translation of each pair in translations_ when `translations`).
-    void search(const System& system, double range, bool translations);
+    // The cell search for pairs within `range`: into neighbours_/offsets_ (keeping each pair's
+    // image in pair_images_ when `images`).
+    void search(const System& system, double range, bool images);
     bool can_reuse(const System& system) const;
     void refilter(const System& system);
 
@@ -65,12 +65,19 @@ private:
     Eigen::Matrix3Xd wrapped_positions_;  // positions shifted into the (reduced) cell
     Eigen::Matrix3Xd wrap_shifts_;        // given − wrapped position of each atom (a lattice vector)
     std::vector<std::array<int, 3>> atom_bins_;  // bin of each atom
-    // Verlet reuse (skin > 0): candidates within cutoff + skin as (j, T) with r_ij = r_j + T − r_i
-    // in the coordinates given at the full build, and those coordinates, cell and periodicity.
+    // Verlet reuse (skin > 0): candidates within cutoff + skin as (j, image), with
+    // r_ij = r_j + T − r_i in the coordinates given at the full build and T = (S + w_i) − w_j:
+    // S = image_sums_[image] the bin steps' lattice shift, w the wrap shifts of that build.
+    // Summed in the order search() sums, so a re-measure gives a fresh build's r_ij to the bit;
+    // 8 bytes per candidate instead of 28 is what keeps large systems' re-measure cheap.
+    struct Candidate {
+        int atom;
+        int image;
+    };
     std::vector<std::size_t> candidate_offsets_;
-    std::vector<int> candidate_atoms_;
-    std::vector<Eigen::Vector3d> candidate_translations_;
-    std::vector<Eigen::Vector3d> translations_;  // search() output, per pair found
+    std::vector<Candidate> candidates_;
+    std::vector<int> pair_images_;  // search() output, per pair found
+    std::vector<Eigen::Vector3d> image_sums_;
     Eigen::Matrix3Xd reference_positions_;
     Eigen::Matrix3d reference_cell_ = Eigen::Matrix3d::Zero();
     bool reference_periodic_ = false;
