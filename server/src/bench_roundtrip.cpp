@@ -47,7 +47,11 @@ BenchStructure bench_structure(const RoundtripBenchSettings& settings) {
     const BenchStructure structure = settings.structure_path
                                          ? read_bench_structure(*settings.structure_path)
                                          : argon_structure(make_argon_box(settings.atoms));
-    return replicate(structure, settings.replicate);
+    BenchStructure supercell = replicate(structure, settings.replicate);
+    if (settings.shuffle) {
+        shuffle_atoms(supercell);
+    }
+    return supercell;
 }
 
 const char* name_of(ExtrasMode extras) {

@@ -1,5 +1,10 @@
 #include "bench_structure.hpp"
 
+#include <numeric>
+#include <random>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "chorus/error.hpp"
@@ -59,6 +64,24 @@ BenchStructure replicate(const BenchStructure& structure, int copies) {
         }
     }
     return supercell;
+}
+
+void shuffle_atoms(BenchStructure& structure) {
+    const auto atoms = static_cast<std::size_t>(structure.positions.cols());
+    std::vector<std::size_t> order(atoms);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    // Fisher–Yates with a fixed generator, so that every run and machine times the same order.
+    std::mt19937_64 generator(20261125);
+    for (std::size_t i = atoms; i > 1; --i) {
+        std::swap(order[i - 1], order[static_cast<std::size_t>(generator() % i)]);
+    }
+    BenchStructure result = structure;
+    for (std::size_t k = 0; k < atoms; ++k) {
+        result.positions.col(static_cast<Eigen::Index>(k)) =
+            structure.positions.col(static_cast<Eigen::Index>(order[k]));
+        result.atomic_numbers[k] = structure.atomic_numbers[order[k]];
+    }
+    structure = std::move(result);
 }
 
 }  // namespace chorus::server

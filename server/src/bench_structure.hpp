@@ -30,4 +30,9 @@ BenchStructure read_bench_structure(const std::filesystem::path& path);
 // when `copies` < 1, or when `copies` > 1 and the structure is not periodic.
 BenchStructure replicate(const BenchStructure& structure, int copies);
 
+// The atoms in a random order (fixed seed), as a structure builder or a long simulation leaves a
+// large liquid: then atom order says nothing about place, and a code that walks atoms in index
+// order pays a cache miss per neighbour. A replicated cell, image after image, hides that cost.
+void shuffle_atoms(BenchStructure& structure);
+
 }  // namespace chorus::server

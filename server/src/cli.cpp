@@ -230,6 +230,10 @@ private:
                 "--max-atoms", bench_.max_atoms,
                 "--committee-table: time sizes up to this many atoms (the structure replicated n×n×n)")
             ->check(CLI::Range(1L, 100'000'000L));
+        roundtrip_app_->add_flag(
+            "--shuffle", bench_.shuffle,
+            "put the atoms of the (replicated) structure in a random order, as in a large "
+            "liquid from a structure builder; --committee-table: in the size and thread rows");
         roundtrip_app_
             ->add_option("--extras", bench_extras_, "extras sent with every answer: full, energies, none")
             ->check(CLI::IsMember(names_of(extras_names)));

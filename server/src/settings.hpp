@@ -55,6 +55,7 @@ struct RoundtripBenchSettings {
     bool committee_table =
         false;                 // --committee-table: the committee cost table instead (bench_committee.hpp)
     long max_atoms = 100'000;  // --max-atoms: largest supercell of the committee table's size rows
+    bool shuffle = false;      // --shuffle: atoms in a random order (bench_structure.hpp)
 };
 
 // `chorus version`

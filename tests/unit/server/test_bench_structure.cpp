@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@
 using chorus::server::BenchStructure;
 using chorus::server::read_bench_structure;
 using chorus::server::replicate;
+using chorus::server::shuffle_atoms;
 
 namespace {
 
@@ -67,6 +69,38 @@ TEST_CASE("replicate 1 is the identity and bad counts are typed errors", "[serve
     isolated.periodic = false;
     CHECK_THROWS_AS(replicate(isolated, 2), chorus::InputError);
     CHECK(replicate(isolated, 1).positions.cols() == 3);
+}
+
+TEST_CASE("shuffle_atoms permutes atoms with their species, the same way every time", "[server][bench]") {
+    const BenchStructure supercell = replicate(water_molecule_in_triclinic_cell(), 3);  // 81 atoms
+    BenchStructure shuffled = supercell;
+    shuffle_atoms(shuffled);
+    BenchStructure again = supercell;
+    shuffle_atoms(again);
+    CHECK(again.positions == shuffled.positions);
+    CHECK(shuffled.cell == supercell.cell);
+    CHECK(shuffled.periodic);
+
+    // Every atom appears once, with its own species; and the order did change.
+    const auto atoms = supercell.positions.cols();
+    std::vector<bool> used(static_cast<std::size_t>(atoms), false);
+    Eigen::Index moved = 0;
+    for (Eigen::Index k = 0; k < atoms; ++k) {
+        Eigen::Index source = -1;
+        for (Eigen::Index a = 0; a < atoms; ++a) {
+            if (!used[static_cast<std::size_t>(a)] &&
+                supercell.positions.col(a) == shuffled.positions.col(k)) {
+                source = a;
+                break;
+            }
+        }
+        REQUIRE(source >= 0);
+        used[static_cast<std::size_t>(source)] = true;
+        CHECK(shuffled.atomic_numbers[static_cast<std::size_t>(k)] ==
+              supercell.atomic_numbers[static_cast<std::size_t>(source)]);
+        moved += source != k ? 1 : 0;
+    }
+    CHECK(moved > atoms / 2);
 }
 
 TEST_CASE("read_bench_structure takes the first frame with its species and cell", "[server][bench]") {
