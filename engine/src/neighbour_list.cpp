@@ -239,10 +239,14 @@ void NeighbourList::build(const System& system) {
     }
     search(system, cutoff_ + skin_, true);
     // What the search found is the candidate list; the neighbours are its pairs within the cutoff.
-    candidate_offsets_.swap(offsets_);
+    candidate_offsets_.swap(slot_offsets_);
     candidates_.resize(neighbours_.size());
     for (std::size_t k = 0; k < neighbours_.size(); ++k) {
-        candidates_[k] = Candidate{neighbours_[k].index, pair_images_[k]};
+        candidates_[k] = Candidate{pair_slots_[k], pair_images_[k]};
+    }
+    binned_shifts_.resize(3, static_cast<Eigen::Index>(system.size()));
+    for (std::size_t slot = 0; slot < system.size(); ++slot) {
+        binned_shifts_.col(static_cast<Eigen::Index>(slot)) = wrap_shifts_.col(binned_atoms_[slot]);
     }
     reference_positions_ = system.positions();
     reference_cell_ = system.cell();
@@ -264,23 +268,30 @@ void NeighbourList::refilter(const System& system) {
     const Eigen::Matrix3Xd& positions = system.positions();
     const std::size_t atoms = system.size();
     const double cutoff_squared = cutoff_ * cutoff_;
-    offsets_.assign(candidate_offsets_.begin(), candidate_offsets_.end());
+    offsets_.resize(atoms);
     ends_.resize(atoms);
     neighbours_.resize(candidates_.size());
-    // In parallel over centres: each writes only its own candidates' room.
+    gathered_positions_.resize(3, static_cast<Eigen::Index>(atoms));
+    for (std::size_t slot = 0; slot < atoms; ++slot) {
+        gathered_positions_.col(static_cast<Eigen::Index>(slot)) = positions.col(binned_atoms_[slot]);
+    }
+    // Centres in bin order too, so that consecutive centres read the same neighbouring slots; in
+    // parallel: each centre writes only its own candidates' room.
     tbb::parallel_for(
         tbb::blocked_range<std::size_t>(0, atoms, 64), [&](const tbb::blocked_range<std::size_t>& range) {
-            for (std::size_t centre = range.begin(); centre != range.end(); ++centre) {
-                const auto column = static_cast<Eigen::Index>(centre);
-                const Eigen::Vector3d r_i = positions.col(column);
-                const Eigen::Vector3d w_i = wrap_shifts_.col(column);
-                std::size_t out = offsets_[centre];
-                for (std::size_t k = candidate_offsets_[centre]; k < candidate_offsets_[centre + 1]; ++k) {
-                    const int j = candidates_[k].atom;
+            for (std::size_t centre_slot = range.begin(); centre_slot != range.end(); ++centre_slot) {
+                const auto centre = static_cast<std::size_t>(binned_atoms_[centre_slot]);
+                const Eigen::Vector3d r_i = gathered_positions_.col(static_cast<Eigen::Index>(centre_slot));
+                const Eigen::Vector3d w_i = binned_shifts_.col(static_cast<Eigen::Index>(centre_slot));
+                std::size_t out = candidate_offsets_[centre_slot];
+                offsets_[centre] = out;
+                for (std::size_t k = out; k < candidate_offsets_[centre_slot + 1]; ++k) {
+                    const auto slot = static_cast<Eigen::Index>(candidates_[k].slot);
+                    const int j = binned_atoms_[static_cast<std::size_t>(slot)];
                     const Eigen::Vector3d translation =
                         image_sums_[static_cast<std::size_t>(candidates_[k].image)] + w_i -
-                        wrap_shifts_.col(j);
-                    const Eigen::Vector3d vector = positions.col(j) + translation - r_i;
+                        binned_shifts_.col(slot);
+                    const Eigen::Vector3d vector = gathered_positions_.col(slot) + translation - r_i;
                     const double distance_squared = vector.squaredNorm();
                     if (distance_squared == 0.0) {
                         throw_overlap(centre, j);
@@ -346,14 +357,20 @@ void NeighbourList::search(const System& system, double range, bool images) {
     }
 
     const double cutoff_squared = range * range;
-    offsets_.resize(atoms + 1);
-    offsets_[0] = 0;
+    offsets_.resize(atoms);
+    ends_.resize(atoms);
+    slot_offsets_.resize(atoms + 1);
+    slot_offsets_[0] = 0;
     neighbours_.clear();
+    pair_slots_.clear();
     pair_images_.clear();
     if (images) {
         fill_image_sums(grid, image_sums_);
     }
-    for (std::size_t centre = 0; centre < atoms; ++centre) {
+    // Centres in bin order (centre_order()), so that their pairs are stored, and later visited,
+    // in an order that follows space.
+    for (std::size_t centre_slot = 0; centre_slot < atoms; ++centre_slot) {
+        const auto centre = static_cast<std::size_t>(binned_atoms_[centre_slot]);
         const auto centre_column = static_cast<Eigen::Index>(centre);
         const Eigen::Vector3d r_i = wrapped_positions_.col(centre_column);
         const std::array<int, 3>& home = atom_bins_[centre];
@@ -395,6 +412,7 @@ void NeighbourList::search(const System& system, double range, bool images) {
                         if (distance_squared < cutoff_squared) {
                             neighbours_.push_back(Neighbour{j, vector, std::sqrt(distance_squared)});
                             if (images) {
+                                pair_slots_.push_back(slot);
                                 pair_images_.push_back(image);
                             }
                         }
@@ -402,9 +420,10 @@ void NeighbourList::search(const System& system, double range, bool images) {
                 }
             }
         }
-        offsets_[centre + 1] = neighbours_.size();
+        offsets_[centre] = slot_offsets_[centre_slot];
+        ends_[centre] = neighbours_.size();
+        slot_offsets_[centre_slot + 1] = neighbours_.size();
     }
-    ends_.assign(offsets_.begin() + 1, offsets_.end());
     pair_count_ = neighbours_.size();
 }
 

@@ -340,12 +340,16 @@ ThreadScratch& local_scratch(State& state, const Tables& t, std::size_t features
     return s;
 }
 
+// Centres in the neighbour list's storage order (bin by bin): consecutive centres are close in
+// space, so their neighbours' rows, densities and force columns are still in cache. Per-thread
+// sums then add centres in that order, which is as deterministic as atom order.
 template <typename Body>
-void for_each_centre(std::size_t atoms, Body&& body) {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, atoms),
+void for_each_centre(const State& state, Body&& body) {
+    const std::span<const int> order = state.neighbours.centre_order();
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, order.size()),
                       [&](const tbb::blocked_range<std::size_t>& range) {
-                          for (std::size_t i = range.begin(); i != range.end(); ++i) {
-                              body(i);
+                          for (std::size_t k = range.begin(); k != range.end(); ++k) {
+                              body(static_cast<std::size_t>(order[k]));
                           }
                       });
 }
@@ -435,7 +439,7 @@ void FeatureCalculator::compute(const engine::System& system, FeatureWorkspace& 
     features.resize(static_cast<Eigen::Index>(atoms), static_cast<Eigen::Index>(layout.size));
     const bool messages = layout.mp_message_size > 0;
 
-    for_each_centre(atoms, [&](std::size_t i) {
+    for_each_centre(state, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, layout.size);
         evaluate_centre(t, state, i, s, false);
         double* c = state.density.data() + i * layout.density_size;
@@ -447,7 +451,7 @@ void FeatureCalculator::compute(const engine::System& system, FeatureWorkspace& 
     if (!messages) {
         return;
     }
-    for_each_centre(atoms, [&](std::size_t i) {
+    for_each_centre(state, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, layout.size);
         const auto neighbours = state.neighbours.neighbours(i);
         evaluate_pairs(t, neighbours, s, false, i);
@@ -475,7 +479,7 @@ void adjoint_pass(const Tables& t, State& state, std::size_t feature_count, Row&
     const std::size_t d = layout.density_size;
     reset_accumulators(state, state.atoms);
     if (layout.mp_message_size == 0) {
-        for_each_centre(state.atoms, [&](std::size_t i) {
+        for_each_centre(state, [&](std::size_t i) {
             ThreadScratch& s = local_scratch(state, t, feature_count);
             evaluate_centre(t, state, i, s, true);
             const double* c = state.density.data() + i * d;
@@ -489,7 +493,7 @@ void adjoint_pass(const Tables& t, State& state, std::size_t feature_count, Row&
 
     const std::size_t message_size = layout.mp_message_size;
     // Phase A: local adjoints, ∂E/∂M(i), and the bond gradients of i's messages.
-    for_each_centre(state.atoms, [&](std::size_t i) {
+    for_each_centre(state, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, feature_count);
         const auto neighbours = state.neighbours.neighbours(i);
         evaluate_pairs(t, neighbours, s, true, i);
@@ -511,7 +515,7 @@ void adjoint_pass(const Tables& t, State& state, std::size_t feature_count, Row&
     });
     // Phase B: every centre j gathers ∂E/∂c(j) from the messages it sends (j's neighbours i are
     // exactly the centres that list j, with r_ji = −r_ij), then turns it into pair gradients.
-    for_each_centre(state.atoms, [&](std::size_t j) {
+    for_each_centre(state, [&](std::size_t j) {
         ThreadScratch& s = local_scratch(state, t, feature_count);
         const auto neighbours = state.neighbours.neighbours(j);
         evaluate_pairs(t, neighbours, s, true, j);
@@ -626,7 +630,7 @@ double FeatureCalculator::compute_linear(const engine::System& system, FeatureWo
     if (channel_sums != nullptr) {
         begin_channel_sums(state, sums_size);
     }
-    for_each_centre(state.atoms, [&](std::size_t i) {
+    for_each_centre(state, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, f);
         evaluate_centre(t, state, i, s, true);
         double* c = s.density.data();
@@ -746,7 +750,7 @@ void FeatureCalculator::compute_linear_committee(
         begin_channel_sums(state, sums_size);
     }
     const std::size_t d = layout.density_size;
-    for_each_centre(atoms, [&](std::size_t i) {
+    for_each_centre(state, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, f);
         if (s.member_forces.size() != members ||
             s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
@@ -906,7 +910,7 @@ void FeatureCalculator::compute_equivariant(const engine::System& system, Featur
     const std::span<const detail::EquivariantEntry> entries = t.equivariant[static_cast<std::size_t>(lambda)];
     const std::size_t width = static_cast<std::size_t>(2 * lambda + 1);
     blocks.resize(static_cast<Eigen::Index>(state.atoms * width), static_cast<Eigen::Index>(entries.size()));
-    for_each_centre(state.atoms, [&](std::size_t i) {
+    for_each_centre(state, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, entries.size() * width);
         evaluate_centre(t, state, i, s, false);
         double* c = state.density.data() + i * layout.density_size;
@@ -939,7 +943,7 @@ void equivariant_adjoint_pass(const Tables& t, State& state, int lambda,
     for (auto& s : state.threads) {
         reset_member_accumulators(s, members, atoms);
     }
-    for_each_centre(atoms, [&](std::size_t i) {
+    for_each_centre(state, [&](std::size_t i) {
         ThreadScratch& s = local_scratch(state, t, count * width);
         if (s.member_forces.size() != members ||
             s.member_forces.front().cols() != static_cast<Eigen::Index>(atoms)) {
