@@ -1,10 +1,15 @@
 #include "chorus/models/training/committee_training.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <string>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include "chorus/error.hpp"
 
@@ -105,24 +110,41 @@ void CommitteeNormalEquations::add_structure(std::size_t structure,
 }
 
 CommitteeWeights solve_committee(const CommitteeNormalEquations& equations,
-                                 const RegularisationLayout& layout, double lambda) {
+                                 const RegularisationLayout& layout, double lambda,
+                                 const SolvedCallback& solved) {
     if (equations.structures_added() != equations.structures()) {
         throw InputError("only " + std::to_string(equations.structures_added()) + " of " +
                          std::to_string(equations.structures()) +
                          " training structures were added; add all before solving");
     }
+    const std::size_t members = equations.members();
+    // System k < members is member k, system `members` the fit on all structures.
+    std::vector<RidgeSolution> solutions(members + 1);
+    std::mutex report_mutex;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, members + 1, 1),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                          for (std::size_t k = range.begin(); k != range.end(); ++k) {
+                              const auto start = std::chrono::steady_clock::now();
+                              solutions[k] = solve_ridge(k < members ? equations.member(k) : equations.all(),
+                                                         layout, lambda);
+                              if (solved) {
+                                  const std::chrono::duration<double> elapsed =
+                                      std::chrono::steady_clock::now() - start;
+                                  const std::lock_guard lock(report_mutex);
+                                  solved(k, solutions[k].report, elapsed.count());
+                              }
+                          }
+                      });
     CommitteeWeights committee;
     committee.lambda = lambda;
-    committee.members.resize(equations.all().features(), static_cast<Eigen::Index>(equations.members()));
-    committee.member_reports.reserve(equations.members());
-    for (std::size_t k = 0; k < equations.members(); ++k) {
-        RidgeSolution member = solve_ridge(equations.member(k), layout, lambda);
-        committee.members.col(static_cast<Eigen::Index>(k)) = member.weights;
-        committee.member_reports.push_back(member.report);
+    committee.members.resize(equations.all().features(), static_cast<Eigen::Index>(members));
+    committee.member_reports.reserve(members);
+    for (std::size_t k = 0; k < members; ++k) {
+        committee.members.col(static_cast<Eigen::Index>(k)) = solutions[k].weights;
+        committee.member_reports.push_back(solutions[k].report);
     }
-    RidgeSolution all = solve_ridge(equations.all(), layout, lambda);
-    committee.all_structures = std::move(all.weights);
-    committee.all_structures_report = all.report;
+    committee.all_structures = std::move(solutions[members].weights);
+    committee.all_structures_report = solutions[members].report;
     return committee;
 }
 

@@ -15,7 +15,7 @@ namespace chorus::models::training {
 
 namespace {
 
-// Beyond this condition number of the scaled matrix LDLT's answer is mostly rounding; the
+// Beyond this condition number of the scaled matrix Cholesky's answer is mostly rounding; the
 // eigendecomposition then at least says which directions it dropped.
 constexpr double largest_trusted_condition = 1e14;
 
@@ -101,6 +101,37 @@ Penalty penalty_of(const NormalEquations& equations, const RegularisationLayout&
     return penalty;
 }
 
+// The fallback when Cholesky cannot be trusted: the directions it cannot resolve have eigenvalues at
+// the rounding level of the matrix, so every eigenvalue is raised by that level,
+// τ = F · ε · ‖S‖₁ (‖S‖₁ bounds the largest eigenvalue), and Cholesky factorises what is left.
+// Directions well above τ keep their ridge answer; those near or below it are damped (a ridge of
+// strength τ, the smallest one rounding allows) instead of amplified. A blocked Cholesky costs
+// F³/3 at matrix-product speed, where an eigendecomposition of the same matrix ran at
+// matrix-vector speed: ten minutes per member at F ≈ 7000 instead of seconds.
+Eigen::VectorXd raised_solve(const Eigen::MatrixXd& scaled, const Eigen::VectorXd& rhs, SolveReport& report) {
+    const double norm = scaled.cwiseAbs().colwise().sum().maxCoeff();
+    double raise = static_cast<double>(scaled.rows()) * std::numeric_limits<double>::epsilon() * norm;
+    if (!(raise > 0.0)) {
+        raise = std::numeric_limits<double>::min();  // an all-zero matrix: any positive floor will do
+    }
+    Eigen::MatrixXd raised = scaled;
+    // Cholesky's own rounding is below τ, so one raise suffices in practice; a few more cover
+    // a matrix whose entries are not what their norm suggests (NaN aside, which stays NaN).
+    for (int attempt = 0; attempt < 8; ++attempt, raise *= 16.0) {
+        raised.diagonal() = scaled.diagonal().array() + raise;
+        const Eigen::LLT<Eigen::MatrixXd> llt(raised);
+        if (llt.info() == Eigen::Success) {
+            report.raised_by = raise;
+            report.condition_estimate = 1.0 / llt.rcond();
+            return llt.solve(rhs);
+        }
+    }
+    throw InputError(
+        "ridge: the normal equations are not positive semidefinite even after raising their "
+        "eigenvalues by " +
+        text_of(raise) + " (relative to a unit diagonal); check the rows for NaN or Inf");
+}
+
 void check_lambda(double lambda) {
     if (!std::isfinite(lambda) || lambda < 0.0) {
         throw InputError("ridge λ = " + text_of(lambda) + " must be finite and ≥ 0");
@@ -113,11 +144,11 @@ std::string SolveReport::describe() const {
     std::ostringstream text;
     text.precision(3);
     if (used_fallback) {
-        text << "LDLT unreliable (condition ≈ " << condition_estimate
-             << "): eigendecomposition fallback dropped " << dropped_eigenvalues
-             << " near-null directions (increase λ or remove redundant features)";
+        text << "Cholesky unreliable: eigenvalues raised by the rounding level " << raised_by
+             << " of the unit-diagonal matrix, then Cholesky (condition ≈ " << condition_estimate
+             << "; increase λ or remove redundant features to avoid this)";
     } else {
-        text << "LDLT, condition ≈ " << condition_estimate;
+        text << "Cholesky, condition ≈ " << condition_estimate;
     }
     text << ", relative residual " << relative_residual;
     return text.str();
@@ -145,29 +176,18 @@ RidgeSolution solve_ridge(const NormalEquations& equations, const Regularisation
     const Eigen::VectorXd scaled_rhs = scale.cwiseProduct(rhs);
 
     RidgeSolution solution;
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(scaled);
-    const bool factorised = ldlt.info() == Eigen::Success && ldlt.vectorD().minCoeff() > 0.0;
-    const double rcond = factorised ? ldlt.rcond() : 0.0;
+    // Cholesky (blocked, at matrix-product speed: 6.5x faster than Eigen's LDLT at F ≈ 7000); the
+    // penalised matrix is positive definite, and failing that, the fallback takes over.
+    const Eigen::LLT<Eigen::MatrixXd> llt(scaled);
+    const bool factorised = llt.info() == Eigen::Success;
+    const double rcond = factorised ? llt.rcond() : 0.0;
     solution.report.condition_estimate = rcond > 0.0 ? 1.0 / rcond : std::numeric_limits<double>::infinity();
     Eigen::VectorXd scaled_solution;
     if (factorised && solution.report.condition_estimate < largest_trusted_condition) {
-        scaled_solution = ldlt.solve(scaled_rhs);
+        scaled_solution = llt.solve(scaled_rhs);
     } else {
         solution.report.used_fallback = true;
-        const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(scaled);
-        const Eigen::VectorXd& values = eigen.eigenvalues();
-        const double cutoff = static_cast<double>(values.size()) * std::numeric_limits<double>::epsilon() *
-                              values.cwiseAbs().maxCoeff();
-        Eigen::VectorXd projected = eigen.eigenvectors().transpose() * scaled_rhs;
-        for (Eigen::Index i = 0; i < values.size(); ++i) {
-            if (values[i] > cutoff) {
-                projected[i] /= values[i];
-            } else {
-                projected[i] = 0.0;
-                ++solution.report.dropped_eigenvalues;
-            }
-        }
-        scaled_solution = eigen.eigenvectors() * projected;
+        scaled_solution = raised_solve(scaled, scaled_rhs, solution.report);
     }
     solution.weights = scale.cwiseProduct(scaled_solution);
 

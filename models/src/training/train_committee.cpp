@@ -260,7 +260,19 @@ TrainingResult train_linear_committee(const std::vector<LabelledFrame>& frames, 
              << (report.selection.at_grid_edge ? " AT GRID EDGE" : "");
         say(line.str());
     }
-    const CommitteeWeights committee = solve_committee(training, layout, report.selection.lambda);
+    const auto solved = [&say, &settings](std::size_t system, const SolveReport& solve, double seconds) {
+        std::ostringstream line;
+        line.precision(3);
+        line << "solve: ";
+        if (system < settings.members) {
+            line << "member " << system + 1 << "/" << settings.members;
+        } else {
+            line << "fit on all training structures";
+        }
+        line << ": " << solve.describe() << " (" << seconds << " s)";
+        say(line.str());
+    };
+    const CommitteeWeights committee = solve_committee(training, layout, report.selection.lambda, solved);
     report.solve_seconds += seconds_since(solve_start);
 
     LinearCommitteeParameters& parameters = result.parameters;

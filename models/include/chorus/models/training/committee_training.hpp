@@ -16,6 +16,7 @@
 // and added to the members whose subset contains it (F² each).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <Eigen/Core>
@@ -79,9 +80,15 @@ struct CommitteeWeights {
     SolveReport all_structures_report;
 };
 
-// Solves every member (and the full fit) at the same λ. Throws InputError when a structure was
-// never added (the subsets would silently shrink).
+// Called once per finished solve: `system` is the member's index, or members() for the fit on
+// all structures. Calls come one at a time, but from whichever thread finished the solve.
+using SolvedCallback = std::function<void(std::size_t system, const SolveReport& report, double seconds)>;
+
+// Solves every member (and the full fit) at the same λ, in parallel over the systems (each solve
+// is serial, so the weights do not depend on the thread count). Throws InputError when a
+// structure was never added (the subsets would silently shrink).
 CommitteeWeights solve_committee(const CommitteeNormalEquations& equations,
-                                 const RegularisationLayout& layout, double lambda);
+                                 const RegularisationLayout& layout, double lambda,
+                                 const SolvedCallback& solved = {});
 
 }  // namespace chorus::models::training

@@ -50,15 +50,16 @@ struct RegularisationLayout {
     PenaltyScale scale = PenaltyScale::block;
 };
 
-// How a solve went. Every solve is first attempted by LDLT on the Jacobi-scaled matrix (unit
-// diagonal); if that fails, finds the matrix not positive definite, or estimates a condition
-// number beyond ~1e14, an eigendecomposition is used instead and eigenvalues below
-// F · ε · λ_max are dropped (a minimum-norm solution in the scaled variables).
+// How a solve went. Every solve is first attempted by Cholesky on the Jacobi-scaled matrix (unit
+// diagonal); if that fails or estimates a condition number beyond ~1e14, every eigenvalue of the
+// scaled matrix is raised by its rounding level τ = F · ε · ‖S‖₁ and Cholesky factorises the
+// result (a ridge of strength τ on top of λ: the directions rounding cannot resolve are damped,
+// the others keep their answer).
 struct SolveReport {
     bool used_fallback = false;
-    double condition_estimate = 0.0;      // of the scaled, regularised matrix (1-norm, LDLT estimate)
-    std::size_t dropped_eigenvalues = 0;  // fallback only
-    double relative_residual = 0.0;       // ‖(AᵀWA + P)x − AᵀWb‖ / ‖AᵀWb‖
+    double condition_estimate = 0.0;  // of the scaled, regularised (and raised) matrix, 1-norm estimate
+    double raised_by = 0.0;           // τ, fallback only
+    double relative_residual = 0.0;   // ‖(AᵀWA + P)x − AᵀWb‖ / ‖AᵀWb‖
     // One line for a log: what was solved, how, and whether the result can be trusted.
     std::string describe() const;
 };
