@@ -240,10 +240,7 @@ void NeighbourList::build(const System& system) {
     search(system, cutoff_ + skin_, true);
     // What the search found is the candidate list; the neighbours are its pairs within the cutoff.
     candidate_offsets_.swap(slot_offsets_);
-    candidates_.resize(neighbours_.size());
-    for (std::size_t k = 0; k < neighbours_.size(); ++k) {
-        candidates_[k] = Candidate{pair_slots_[k], pair_images_[k]};
-    }
+    candidates_.swap(pair_candidates_);
     binned_shifts_.resize(3, static_cast<Eigen::Index>(system.size()));
     for (std::size_t slot = 0; slot < system.size(); ++slot) {
         binned_shifts_.col(static_cast<Eigen::Index>(slot)) = wrap_shifts_.col(binned_atoms_[slot]);
@@ -362,8 +359,7 @@ void NeighbourList::search(const System& system, double range, bool images) {
     slot_offsets_.resize(atoms + 1);
     slot_offsets_[0] = 0;
     neighbours_.clear();
-    pair_slots_.clear();
-    pair_images_.clear();
+    pair_candidates_.clear();
     if (images) {
         fill_image_sums(grid, image_sums_);
     }
@@ -412,8 +408,7 @@ void NeighbourList::search(const System& system, double range, bool images) {
                         if (distance_squared < cutoff_squared) {
                             neighbours_.push_back(Neighbour{j, vector, std::sqrt(distance_squared)});
                             if (images) {
-                                pair_slots_.push_back(slot);
-                                pair_images_.push_back(image);
+                                pair_candidates_.push_back(Candidate{slot, image});
                             }
                         }
                     }

@@ -244,15 +244,6 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
                                       *settings.model_path, loaded->kind()));
     }
     const BenchStructure base = replicate(read_bench_structure(*settings.structure_path), settings.replicate);
-    // Each supercell is built from the structure as given and shuffled afterwards (--shuffle),
-    // so that atom order never carries the image structure of the replication.
-    const auto supercell = [&settings](const BenchStructure& structure, int copies) {
-        BenchStructure cell = replicate(structure, copies);
-        if (settings.shuffle) {
-            shuffle_atoms(cell);
-        }
-        return cell;
-    };
     const long base_atoms = base.positions.cols();
     const auto frames = trajectory(base, settings.calls);
     const int warm_up = std::min(bench_warm_up_calls, settings.calls);
@@ -362,7 +353,7 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
     }
     // Threads, on the 2×2×2 supercell.
     {
-        const BenchStructure cell = supercell(base, 2);
+        const BenchStructure cell = supercell(base, 2, settings.shuffle);
         const long atoms = cell.positions.cols();
         const int calls = calls_for(settings, base_atoms, atoms);
         const auto cell_frames = trajectory(cell, calls);
@@ -383,7 +374,7 @@ int run_committee_bench(const RoundtripBenchSettings& settings) {
         if (copies == 5 || copies == 7) {
             continue;  // keeps the run short; 1, 2, 3, 4, 6, 8 cover three decades
         }
-        const BenchStructure cell = supercell(base, copies);
+        const BenchStructure cell = supercell(base, copies, settings.shuffle);
         const long atoms = cell.positions.cols();
         const int calls = calls_for(settings, base_atoms, atoms);
         const auto cell_frames = trajectory(cell, calls);

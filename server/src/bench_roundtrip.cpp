@@ -47,11 +47,7 @@ BenchStructure bench_structure(const RoundtripBenchSettings& settings) {
     const BenchStructure structure = settings.structure_path
                                          ? read_bench_structure(*settings.structure_path)
                                          : argon_structure(make_argon_box(settings.atoms));
-    BenchStructure supercell = replicate(structure, settings.replicate);
-    if (settings.shuffle) {
-        shuffle_atoms(supercell);
-    }
-    return supercell;
+    return supercell(structure, settings.replicate, settings.shuffle);
 }
 
 const char* name_of(ExtrasMode extras) {

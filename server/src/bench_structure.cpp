@@ -84,4 +84,12 @@ void shuffle_atoms(BenchStructure& structure) {
     structure = std::move(result);
 }
 
+BenchStructure supercell(const BenchStructure& structure, int copies, bool shuffle) {
+    BenchStructure cell = replicate(structure, copies);
+    if (shuffle) {
+        shuffle_atoms(cell);
+    }
+    return cell;
+}
+
 }  // namespace chorus::server

@@ -35,4 +35,8 @@ BenchStructure replicate(const BenchStructure& structure, int copies);
 // order pays a cache miss per neighbour. A replicated cell, image after image, hides that cost.
 void shuffle_atoms(BenchStructure& structure);
 
+// replicate(), then shuffle_atoms() when `shuffle` (--shuffle): the order comes from the
+// finished supercell, so it never carries the image structure of the replication.
+BenchStructure supercell(const BenchStructure& structure, int copies, bool shuffle);
+
 }  // namespace chorus::server

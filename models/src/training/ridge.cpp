@@ -15,8 +15,8 @@ namespace chorus::models::training {
 
 namespace {
 
-// Beyond this condition number of the scaled matrix Cholesky's answer is mostly rounding; the
-// eigendecomposition then at least says which directions it dropped.
+// Beyond this condition number of the scaled matrix Cholesky's answer is mostly rounding;
+// raised_solve then damps the directions rounding cannot resolve.
 constexpr double largest_trusted_condition = 1e14;
 
 std::string text_of(double value) {

@@ -48,7 +48,7 @@ public:
 
 private:
     // The cell search for pairs within `range`: into neighbours_/offsets_ (keeping each pair's
-    // bin slot and image in pair_slots_ and pair_images_ when `images`).
+    // bin slot and image in pair_candidates_ when `images`).
     void search(const System& system, double range, bool images);
     bool can_reuse(const System& system) const;
     void refilter(const System& system);
@@ -85,8 +85,7 @@ private:
     };
     std::vector<std::size_t> candidate_offsets_;  // by slot, as slot_offsets_
     std::vector<Candidate> candidates_;
-    std::vector<int> pair_slots_;   // search() output, per pair found
-    std::vector<int> pair_images_;  // search() output, per pair found
+    std::vector<Candidate> pair_candidates_;  // search() output, per pair found
     std::vector<Eigen::Vector3d> image_sums_;
     Eigen::Matrix3Xd binned_shifts_;       // wrap shifts in bin order, from the full build
     Eigen::Matrix3Xd gathered_positions_;  // the current positions in bin order (re-measure scratch)
